@@ -1,0 +1,54 @@
+"""compat_reg: move TF1 regularization code to TF2 without changing what models learn.
+
+``import compat_reg`` is cheap: TensorFlow is imported on first use of a name
+below, so ``compat-reg migrate`` and ``--help`` start fast.
+
+    import compat_reg
+    reg = compat_reg.l2_regularizer(0.01)      # == tf.contrib.layers.l2_regularizer
+    total = loss + compat_reg.get_regularization_loss(model)
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first access, PEP 562)
+_LAZY = {
+    "l1_regularizer": "regularizers",
+    "l2_regularizer": "regularizers",
+    "l1_l2_regularizer": "regularizers",
+    "sum_regularizer": "regularizers",
+    "apply_regularization": "regularizers",
+    "ContribL1L2": "regularizers",
+    "SumRegularizer": "regularizers",
+    "get_regularization_loss": "losses",
+    "get_regularization_losses": "losses",
+    "scale_regularization_loss": "losses",
+    "set_seed": "seed",
+    "seeded_graph": "seed",
+    "install": "contrib",
+    "contrib": None,
+    "optimizers": None,
+    "parity": None,
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError("module 'compat_reg' has no attribute %r" % name)
+    module_name = _LAZY[name]
+    if module_name is None:
+        value = importlib.import_module("compat_reg." + name)
+    else:
+        value = getattr(importlib.import_module("compat_reg." + module_name),
+                        name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
