@@ -18,6 +18,7 @@ Keras flavours that ``tf.keras`` can resolve to:
 from __future__ import absolute_import, division, print_function
 
 import collections
+import functools
 import importlib
 import importlib.util
 import os
@@ -135,9 +136,105 @@ def tf1_name(variable):
     return name[:-2] if name.endswith(":0") else name
 
 
-def regularizer_of(variable):
-    """The regularizer Keras attached to ``variable`` (Keras 3 only), or None."""
-    return getattr(variable, "regularizer", None) if KERAS3 else None
+def weight_name(layer, variable):
+    """``tf1_name`` of a weight, prefixed by its layer's name when Keras gave
+    it none (tf_keras names a layer built by ``.build()`` outside any parent
+    just ``kernel:0``)."""
+    name = tf1_name(variable)
+    return name if "/" in name else "%s/%s" % (layer.name, name)
+
+
+def own_weight_penalties(layer):
+    """``[(variable, thunk)]`` for the regularized weights ``layer`` owns.
+
+    Trainable or not: TF1's collection held every regularized variable, while
+    Keras 3's ``model.losses`` skips frozen ones (tf_keras keeps them).
+    Calling ``thunk()`` computes the penalty now (so it is differentiable).
+    """
+    if KERAS3:
+        own = list(layer._trainable_variables) + list(
+            layer._non_trainable_variables)
+        return [(v, functools.partial(v.regularizer, v)) for v in own
+                if getattr(v, "regularizer", None) is not None]
+    # tf_keras / Keras 2 keep each weight penalty in _callable_losses as
+    # partial(_tag_callable, partial(_loss_for_variable, variable)).
+    found = []
+    for loss in layer._callable_losses:
+        variable = _partial_variable(loss)
+        if variable is not None:
+            found.append((variable, loss))
+    return found
+
+
+def _partial_variable(loss):
+    """The variable a tf_keras weight-penalty partial was made for, or None."""
+    while isinstance(loss, functools.partial) and loss.args:
+        if isinstance(loss.args[0], tf.Variable):
+            return loss.args[0]
+        loss = loss.args[0]
+    return None
+
+
+def own_other_losses(layer):
+    """Tensors ``layer`` itself added with ``add_loss`` (activity penalties,
+    and callables a user added that are not weight penalties, evaluated)."""
+    if KERAS3:
+        return list(layer._get_own_losses())
+    eager = [t for t in layer._eager_losses
+             if t is not _revived_placeholder()]
+    losses = list(eager or layer._losses)
+    for loss in layer._callable_losses:
+        if _partial_variable(loss) is None:
+            value = loss()
+            if value is not None:
+                losses.append(value)
+    return losses
+
+
+def _revived_placeholder():
+    utils = importlib.import_module(
+        keras.layers.Layer.__module__.rsplit(".", 1)[0] + ".base_layer_utils")
+    return getattr(utils, "REVIVED_LOSS_PLACEHOLDER", None)
+
+
+def flatten_layers(layer):
+    """``layer`` and every layer nested in it, parents first, each once."""
+    return list(layer._flatten_layers(include_self=True, recursive=True))
+
+
+def scale_regularization_loss(loss):
+    """``tf.nn.scale_regularization_loss`` (divide by replicas in sync)."""
+    scale = getattr(tf.nn, "scale_regularization_loss", None)
+    if scale is not None:
+        return scale(loss)
+    strategy = tf.distribute.get_strategy()
+    return tf.reduce_sum(loss) / strategy.num_replicas_in_sync
+
+
+def enable_op_determinism():
+    """Turn on deterministic kernels; returns how it was done."""
+    config = tf.config.experimental if TF2 else None
+    if config is not None and hasattr(config, "enable_op_determinism"):
+        config.enable_op_determinism()
+        return "tf.config.experimental.enable_op_determinism()"
+    os.environ["TF_DETERMINISTIC_OPS"] = "1"
+    return "TF_DETERMINISTIC_OPS=1"
+
+
+def set_global_seed(seed):
+    """Seed TensorFlow's global generator the way this version does it.
+
+    TF1: the graph that is default *now* (``tf.set_random_seed`` semantics).
+    TF2: ``tf.random.set_seed`` (eager context and later traced graphs).
+    """
+    if TF1:
+        tf.compat.v1.set_random_seed(seed)
+        return "tf.compat.v1.set_random_seed (default graph only)"
+    if not executing_eagerly():
+        tf.compat.v1.set_random_seed(seed)
+        return "tf.compat.v1.set_random_seed (current graph)"
+    tf.random.set_seed(seed)
+    return "tf.random.set_seed"
 
 
 def describe():
