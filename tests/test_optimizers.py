@@ -1,0 +1,364 @@
+"""compat_reg.optimizers against TF's own TF1 path and against plain numpy.
+
+The reference for whole training runs is TF1 code run on this TensorFlow:
+``tf.compat.v1.get_variable`` + ``tf.compat.v1.train.*Optimizer.minimize`` in
+a ``tf.Graph`` / ``tf.compat.v1.Session``. The single-step checks use TF1's
+update formulas written out in float64 numpy.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from compat_reg import _compat
+from compat_reg import optimizers
+
+pytestmark = pytest.mark.skipif(_compat.TF1, reason="TF1's optimizers are the real ones there")
+
+keras = _compat.keras
+v1 = tf.compat.v1
+
+# A small MLP on random data: 12 -> 16 (relu) -> 4 logits, batches of 8.
+N_IN, N_HIDDEN, N_OUT, BATCH, STEPS = 12, 16, 4, 8, 60
+
+SPECS = {
+    "sgd": {"optimizer": "sgd", "lr": 0.1},
+    "momentum": {"optimizer": "momentum", "lr": 0.05, "momentum": 0.9},
+    "adam": {"optimizer": "adam", "lr": 0.01, "epsilon": 1e-8},
+}
+
+# Measured on TF 2.21 / CPU / one thread, both Keras 3 and tf_keras: the
+# custom loop and model.fit matched the TF1 session to max 0 (bit-identical)
+# for losses and weights; the bounds leave room for other builds' kernels.
+# Native Keras Adam (default epsilon 1e-7) missed them by > 1e-3.
+LOSS_RTOL = 1e-5
+WEIGHT_ATOL = 1e-5
+
+
+def _data():
+    rng = np.random.RandomState(0)
+    init = [
+        (rng.randn(N_IN, N_HIDDEN) * 0.4).astype(np.float32),
+        (rng.randn(N_HIDDEN) * 0.1).astype(np.float32),
+        (rng.randn(N_HIDDEN, N_OUT) * 0.4).astype(np.float32),
+        (rng.randn(N_OUT) * 0.1).astype(np.float32),
+    ]
+    x = rng.randn(STEPS * BATCH, N_IN).astype(np.float32)
+    y = rng.randint(0, N_OUT, size=STEPS * BATCH).astype(np.int32)
+    return init, x, y
+
+
+INIT, X, Y = _data()
+
+
+def _tf1_optimizer(spec):
+    train = v1.train
+    if spec["optimizer"] == "sgd":
+        return train.GradientDescentOptimizer(spec["lr"])
+    if spec["optimizer"] == "momentum":
+        return train.MomentumOptimizer(spec["lr"], spec["momentum"])
+    return train.AdamOptimizer(spec["lr"], epsilon=spec["epsilon"])
+
+
+def train_tf1(spec):
+    """TF1 style: get_variable, minimize, Session. Returns (losses, weights)."""
+    with tf.Graph().as_default():
+        x = v1.placeholder(tf.float32, [None, N_IN])
+        y = v1.placeholder(tf.int32, [None])
+        names = ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]
+        w = [v1.get_variable(n, initializer=tf.constant(a)) for n, a in zip(names, INIT)]
+        hidden = tf.nn.relu(tf.matmul(x, w[0]) + w[1])
+        logits = tf.matmul(hidden, w[2]) + w[3]
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        train_op = _tf1_optimizer(spec).minimize(loss)
+        losses = []
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            for step in range(STEPS):
+                rows = slice(step * BATCH, (step + 1) * BATCH)
+                value, _ = sess.run([loss, train_op], {x: X[rows], y: Y[rows]})
+                losses.append(value)
+            weights = sess.run(w)
+    return np.array(losses), weights
+
+
+def _model():
+    model = keras.Sequential([
+        keras.Input((N_IN,)),
+        keras.layers.Dense(N_HIDDEN, activation="relu"),
+        keras.layers.Dense(N_OUT),
+    ])
+    model.set_weights(INIT)
+    return model
+
+
+def _ce(labels, logits):
+    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
+def train_loop(optimizer):
+    """Keras model + ``optimizer`` in a custom tf.function loop."""
+    model = _model()
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(_ce(y, model(x, training=True)))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    losses = [float(step(X[i * BATCH:(i + 1) * BATCH], Y[i * BATCH:(i + 1) * BATCH]))
+              for i in range(STEPS)]
+    return np.array(losses), model.get_weights()
+
+
+class _RunningLoss(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.values = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.values.append(float(logs["loss"]))
+
+
+def train_fit(optimizer):
+    """Keras model + ``optimizer`` through compile/fit (one epoch, in order).
+
+    Returns the running mean of the loss that fit logs after each batch.
+    """
+    model = _model()
+    model.compile(optimizer=optimizer, loss=_ce, jit_compile=False)
+    recorder = _RunningLoss()
+    model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0,
+              callbacks=[recorder])
+    return np.array(recorder.values), model.get_weights()
+
+
+def _max_rel(got, want):
+    return float(np.max(np.abs(np.asarray(got) - want) / np.abs(want)))
+
+
+def _max_abs(got_weights, want_weights):
+    return max(float(np.max(np.abs(g - w))) for g, w in zip(got_weights, want_weights))
+
+
+@pytest.fixture(scope="module", params=sorted(SPECS))
+def reference(request):
+    spec = SPECS[request.param]
+    return spec, train_tf1(spec)
+
+
+def test_custom_loop_matches_tf1_session(reference):
+    spec, (want_losses, want_weights) = reference
+    losses, weights = train_loop(optimizers.get(spec))
+    assert _max_rel(losses, want_losses) <= LOSS_RTOL
+    assert _max_abs(weights, want_weights) <= WEIGHT_ATOL
+    # the run did train: weights moved far more than the tolerance
+    assert _max_abs(weights, INIT) > 100 * WEIGHT_ATOL
+
+
+def test_fit_matches_tf1_session(reference):
+    spec, (want_losses, want_weights) = reference
+    running, weights = train_fit(optimizers.get(spec))
+    want_running = np.cumsum(want_losses.astype(np.float64)) / np.arange(1, STEPS + 1)
+    assert running.shape == (STEPS,)
+    assert _max_rel(running, want_running) <= LOSS_RTOL
+    assert _max_abs(weights, want_weights) <= WEIGHT_ATOL
+
+
+def test_native_keras_adam_misses_the_bound():
+    """The comparison can fail: Keras' own Adam does not reproduce TF1."""
+    spec = SPECS["adam"]
+    want_losses, want_weights = train_tf1(spec)
+    default_eps = keras.optimizers.Adam(learning_rate=spec["lr"])
+    losses, weights = train_loop(default_eps)
+    assert _max_abs(weights, want_weights) > 10 * WEIGHT_ATOL
+    assert _max_rel(losses, want_losses) > LOSS_RTOL
+
+
+def test_adam_beta_powers_are_optimizer_variables():
+    opt = optimizers.Adam(0.01)
+    losses, _ = train_loop(opt)
+    assert len(losses) == STEPS
+    names = [v.name for v in opt.variables]
+    assert any("beta1_power" in n for n in names), names
+    assert any("beta2_power" in n for n in names), names
+    power = np.float32(0.9)
+    for _ in range(STEPS):  # TF1's float32 accumulation, step by step
+        power = np.float32(power * np.float32(0.9))
+    assert float(opt.beta1_power.numpy()) == float(power)
+    assert int(opt.iterations.numpy()) == STEPS
+
+
+# -- one update, TF1's formulas in plain numpy ------------------------------
+
+G1 = np.array([[0.5, -1.5], [2.0, 0.25]], np.float32)
+G2 = np.array([[-0.3, 0.7], [1.1, -2.0]], np.float32)
+W0 = np.array([[1.0, -2.0], [0.5, 3.0]], np.float32)
+
+
+def _apply(opt, grads):
+    var = tf.Variable(W0)
+    for g in grads:
+        opt.apply_gradients([(tf.constant(g), var)])
+    return var.numpy()
+
+
+def numpy_adam(w, grads, lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    w = w.astype(np.float64)
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t, g in enumerate(grads, 1):
+        lr_t = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        w = w - lr_t * m / (np.sqrt(v) + epsilon)
+    return w
+
+
+def numpy_momentum(w, grads, lr=0.1, momentum=0.9, use_nesterov=False):
+    w = w.astype(np.float64)
+    accum = np.zeros_like(w)
+    for g in grads:
+        accum = momentum * accum + g
+        w = w - lr * (g + momentum * accum if use_nesterov else accum)
+    return w
+
+
+def test_adam_step_matches_numpy():
+    got = _apply(optimizers.Adam(0.01), [G1, G2])
+    np.testing.assert_allclose(got, numpy_adam(W0, [G1, G2]), rtol=0, atol=1e-6)
+    got = _apply(optimizers.Adam(0.1, beta1=0.5, beta2=0.9, epsilon=0.1), [G1])
+    want = numpy_adam(W0, [G1], lr=0.1, beta1=0.5, beta2=0.9, epsilon=0.1)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("use_nesterov", [False, True])
+def test_momentum_step_matches_numpy(use_nesterov):
+    got = _apply(optimizers.Momentum(0.1, 0.9, use_nesterov=use_nesterov), [G1, G2])
+    want = numpy_momentum(W0, [G1, G2], use_nesterov=use_nesterov)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+
+
+def test_gradient_descent_step_matches_numpy():
+    got = _apply(optimizers.GradientDescent(0.1), [G1, G2])
+    np.testing.assert_allclose(got, W0 - 0.1 * G1 - 0.1 * G2, rtol=0, atol=1e-6)
+
+
+# -- sparse gradients (tf.gather) against TF1's sparse paths ----------------
+
+TABLE = np.random.RandomState(3).randn(6, 3).astype(np.float32)
+IDS = np.array([[0, 2, 2], [5, 0, 1], [2, 2, 3]], np.int32)  # repeats on purpose
+
+
+def _gather_loss(table, ids):
+    return tf.reduce_sum(tf.square(tf.gather(table, ids) - 1.0))
+
+
+def _sparse_tf1(spec):
+    with tf.Graph().as_default():
+        ids = v1.placeholder(tf.int32, [None])
+        table = v1.get_variable("table", initializer=tf.constant(TABLE))
+        train_op = _tf1_optimizer(spec).minimize(_gather_loss(table, ids))
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            for row in IDS:
+                sess.run(train_op, {ids: row})
+            return sess.run(table)
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_sparse_gradients_match_tf1(kind):
+    spec = SPECS[kind]
+    opt = optimizers.get(spec)
+    table = tf.Variable(TABLE)
+
+    @tf.function
+    def step(ids):
+        with tf.GradientTape() as tape:
+            loss = _gather_loss(table, ids)
+        grad = tape.gradient(loss, table)
+        assert isinstance(grad, tf.IndexedSlices)
+        opt.apply_gradients([(grad, table)])
+
+    for row in IDS:
+        step(tf.constant(row))
+    np.testing.assert_allclose(table.numpy(), _sparse_tf1(spec), rtol=0, atol=1e-6)
+
+
+# -- factory, config --------------------------------------------------------
+
+def test_get_returns_the_right_classes():
+    assert isinstance(optimizers.get(SPECS["sgd"]), optimizers.GradientDescent)
+    momentum = optimizers.get(SPECS["momentum"])
+    assert isinstance(momentum, optimizers.Momentum)
+    assert momentum.momentum == 0.9 and not momentum.use_nesterov
+    adam = optimizers.get({"optimizer": "adam", "lr": 0.002})
+    assert isinstance(adam, optimizers.Adam)
+    assert adam.epsilon == 1e-8 and (adam.beta1, adam.beta2) == (0.9, 0.999)
+    assert isinstance(adam, _compat.moves.Optimizer)
+
+
+@pytest.mark.parametrize("spec,message", [
+    ({"optimizer": "rmsprop", "lr": 0.1}, "unknown optimizer 'rmsprop'"),
+    ({"lr": 0.1}, "no 'optimizer' key"),
+    ({"optimizer": "sgd"}, "missing 'lr'"),
+    ({"optimizer": "momentum", "lr": 0.1}, "missing 'momentum'"),
+])
+def test_get_rejects_bad_specs(spec, message):
+    with pytest.raises(ValueError, match=message):
+        optimizers.get(spec)
+    with pytest.raises(ValueError, match=message):
+        optimizers.keras_native(spec)
+
+
+def test_keras_native():
+    sgd = optimizers.keras_native(SPECS["sgd"])
+    assert type(sgd) is keras.optimizers.SGD
+    momentum = optimizers.keras_native(SPECS["momentum"])
+    assert type(momentum) is keras.optimizers.SGD and momentum.momentum == 0.9
+    adam = optimizers.keras_native({"optimizer": "adam", "lr": 0.01})
+    assert type(adam) is keras.optimizers.Adam and adam.epsilon == 1e-8
+    assert optimizers.keras_native(SPECS["adam"]).epsilon == 1e-8
+
+
+def _tf1_arg_names(cls):
+    import inspect
+    names = list(inspect.signature(cls.__init__).parameters)[1:]
+    return [n for n in names if n != "use_own_namescope_for_non_slot_vars"]
+
+
+@pytest.mark.parametrize("ours,theirs,kwargs", [
+    (optimizers.GradientDescent, v1.train.GradientDescentOptimizer,
+     dict(learning_rate=0.25, use_locking=True, name="gd")),
+    (optimizers.Momentum, v1.train.MomentumOptimizer,
+     dict(learning_rate=0.25, momentum=0.5, use_locking=False, name="mom",
+          use_nesterov=True)),
+    (optimizers.Adam, v1.train.AdamOptimizer,
+     dict(learning_rate=0.25, beta1=0.8, beta2=0.99, epsilon=1e-3,
+          use_locking=False, name="adam")),
+])
+def test_config_round_trip_with_tf1_names(ours, theirs, kwargs):
+    assert _tf1_arg_names(ours) == _tf1_arg_names(theirs)
+    opt = ours(**kwargs)
+    config = opt.get_config()
+    assert config == kwargs
+    assert sorted(config) == sorted(_tf1_arg_names(theirs))
+    clone = ours.from_config(dict(config))
+    assert type(clone) is ours and clone.get_config() == config
+    restored = keras.optimizers.deserialize(keras.optimizers.serialize(opt))
+    assert type(restored) is ours and restored.get_config() == config
+
+
+def test_defaults_are_tf1s():
+    import inspect
+    for ours, theirs in [(optimizers.GradientDescent, v1.train.GradientDescentOptimizer),
+                         (optimizers.Momentum, v1.train.MomentumOptimizer),
+                         (optimizers.Adam, v1.train.AdamOptimizer)]:
+        mine = inspect.signature(ours.__init__).parameters
+        tf1 = inspect.signature(theirs.__init__).parameters
+        for name in _tf1_arg_names(ours):
+            assert mine[name].default == tf1[name].default, (ours, name)

@@ -1,0 +1,148 @@
+"""Every golden TF 1.15 penalty, reached three ways on this TF/Keras."""
+
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import compat_reg
+from compat_reg import _compat, golden_files
+from conftest import TOLERANCE, graph_penalty, make_regularizer, rel_diff
+
+CASES = golden_files.penalty_cases()
+IDS = [case["id"] for case, _ in CASES]
+
+
+@pytest.mark.parametrize("case,array", CASES, ids=IDS)
+def test_called_on_array(case, array):
+    reg = make_regularizer(compat_reg, case["regularizer"])
+    want = case["total_regularization_loss"]
+    if not case["collection_values"]:  # disabled: contrib's gives nothing
+        assert reg is None or reg(array) is None
+        return
+    got = reg(tf.constant(array))
+    assert got.dtype.name == case["collection_dtypes"][0]  # weight's dtype
+    assert rel_diff(got, want) <= TOLERANCE[case["dtype"]]
+
+
+@pytest.mark.parametrize("case,array", CASES, ids=IDS)
+def test_through_get_variable_in_graph_mode(case, array):
+    reg = make_regularizer(compat_reg, case["regularizer"])
+    names, values, total, total_name = graph_penalty(reg, array)
+    assert len(values) == len(case["collection_values"])
+    for got, want in zip(values, case["collection_values"]):
+        assert rel_diff(got, want) <= TOLERANCE[case["dtype"]]
+    assert rel_diff(total, case["total_regularization_loss"]) <= TOLERANCE[case["dtype"]]
+    if _compat.TF1:  # contrib's own op names, exactly
+        assert names == case["collection_names"]
+        assert total_name == case["total_name"]
+    else:  # TF2's get_variable adds a Const op of its own: Const_1 for Const
+        assert re.sub(r"_\d+:", ":", total_name) == case["total_name"]
+
+
+@pytest.mark.parametrize("case,array", [c for c in CASES if c[0]["shape"]
+                                        and c[0]["shape"][0]], ids=lambda c: c)
+def test_through_keras_layer_losses(case, array):
+    """A Keras layer whose kernel is the golden array: ``layer.losses``."""
+    reg = make_regularizer(compat_reg, case["regularizer"])
+    keras = _compat.keras
+    layer = keras.layers.Dense(1, kernel_regularizer=reg, dtype=case["dtype"])
+    # a Dense kernel is 2-D; give other shapes as a raw weight of the layer
+    weight = layer.add_weight(name="kernel_like", shape=array.shape,
+                              dtype=case["dtype"], regularizer=reg,
+                              initializer="zeros")
+    weight.assign(array)
+    losses = layer.losses
+    if not case["collection_values"]:
+        assert losses == []
+        return
+    assert len(losses) == 1
+    assert rel_diff(losses[0], case["total_regularization_loss"]) <= TOLERANCE[case["dtype"]]
+
+
+tf_slim = pytest.importorskip("tf_slim") if not _compat.TF1 else None
+
+
+@pytest.mark.skipif(tf_slim is None, reason="tf_slim is the TF2 port of contrib")
+@pytest.mark.parametrize("case,array", CASES, ids=IDS)
+def test_agrees_with_tf_slim(case, array):
+    """tf_slim is an independent port of contrib's regularizers."""
+    ours = make_regularizer(compat_reg, case["regularizer"])
+    theirs = make_regularizer(tf_slim, case["regularizer"])
+    x = tf.constant(array)
+    expected = theirs(x)
+    if expected is None:
+        assert ours is None
+        return
+    assert rel_diff(ours(x), expected) <= TOLERANCE[case["dtype"]]
+
+
+def test_apply_regularization_graph_mode(golden_penalties):
+    golden = golden_penalties["apply_regularization"]
+    arrays = golden_files.arrays("penalty_inputs.npz")
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        ws = [v1.get_variable("w%d" % i, initializer=tf.constant(arrays["apply_w%d" % i]))
+              for i in range(3)]
+        total = compat_reg.apply_regularization(compat_reg.l2_regularizer(0.05), ws)
+        entries = v1.get_collection(v1.GraphKeys.REGULARIZATION_LOSSES)
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            value, entry_values = sess.run([total, entries])
+    assert total.name == golden["name"]
+    assert [e.name for e in entries] == golden["collection_names"]
+    assert rel_diff(value, golden["value"]) <= 1e-6
+    assert np.allclose(entry_values, golden["collection_values"], rtol=1e-6)
+
+
+@pytest.mark.skipif(_compat.TF1, reason="eager mode")
+def test_apply_regularization_eager(golden_penalties):
+    golden = golden_penalties["apply_regularization"]
+    arrays = golden_files.arrays("penalty_inputs.npz")
+    ws = [tf.Variable(arrays["apply_w%d" % i]) for i in range(3)]
+    value = compat_reg.apply_regularization(compat_reg.l2_regularizer(0.05), ws)
+    assert rel_diff(value, golden["value"]) <= 1e-6
+    # a disabled regularizer contributes 0.0 per weight, as contrib did
+    assert float(compat_reg.apply_regularization(compat_reg.l2_regularizer(0.0), ws)) == 0.0
+    with pytest.raises(ValueError, match="pass weights_list"):
+        compat_reg.apply_regularization(compat_reg.l2_regularizer(0.05))
+
+
+@pytest.mark.skipif(_compat.TF1, reason="native Keras classes are the TF2 mapping")
+def test_native_classes_and_arithmetic():
+    """l2(s) is L2(s / 2), l1(s) is L1(s), l1_l2(a, b) is L1L2(a, b / 2)."""
+    moves = _compat.moves
+    reg = compat_reg.l2_regularizer(0.01)
+    assert type(reg) is moves.L2 and reg.l2 == pytest.approx(0.005)
+    assert type(compat_reg.l1_regularizer(0.01)) is moves.L1
+    both = compat_reg.l1_l2_regularizer(0.01, 0.02)
+    assert type(both) is moves.L1L2
+    assert (both.l1, both.l2) == (pytest.approx(0.01), pytest.approx(0.01))
+    # the 784x10 all-ones kernel of the seed experiment: 0.01 * 7840 / 2
+    ones = np.ones((784, 10), np.float32)
+    assert float(reg(ones)) == pytest.approx(39.2, rel=1e-6)
+    assert float(moves.L2(0.01)(ones)) == pytest.approx(78.4, rel=1e-6)
+    # numpy float scales work (Keras 3's own L2 rejects np.float32)
+    assert float(compat_reg.l2_regularizer(np.float32(0.01))(ones)) == pytest.approx(39.2, rel=1e-6)
+    # zero scales follow contrib: l1_l2(0, b) is l2(b), l1_l2(0, 0) disabled
+    assert type(compat_reg.l1_l2_regularizer(0.0, 0.02)) is moves.L2
+    assert type(compat_reg.l1_l2_regularizer(0.01, 0.0)) is moves.L1
+    assert compat_reg.l1_l2_regularizer(0.0, 0.0) is None
+
+
+@pytest.mark.skipif(_compat.TF1, reason="folding is the TF2 mapping")
+def test_sum_regularizer_folds_and_falls_back():
+    moves = _compat.moves
+    folded = compat_reg.sum_regularizer(
+        [compat_reg.l1_regularizer(0.01), None, compat_reg.l2_regularizer(0.02),
+         compat_reg.l1_l2_regularizer(0.03, 0.04)])
+    assert type(folded) is moves.L1L2
+    assert folded.l1 == pytest.approx(0.04) and folded.l2 == pytest.approx(0.03)
+    assert compat_reg.sum_regularizer([None]) is None
+    x = np.linspace(-1, 1, 12).astype(np.float32)
+    custom = compat_reg.sum_regularizer([compat_reg.l2_regularizer(0.5),
+                                         lambda w: tf.reduce_sum(w)])
+    assert isinstance(custom, compat_reg.SumRegularizer)
+    expected = 0.5 * np.sum(x ** 2) / 2 + np.sum(x)
+    assert float(custom(x)) == pytest.approx(expected, rel=1e-6)
