@@ -116,11 +116,7 @@ def l1_regularizer(scale, scope=None):
     value = _check_scale(scale, "scale", "")
     if _compat.TF1:
         return _contrib().l1_regularizer(scale, scope)
-    if value is None:
-        return None
-    if _is_tensor_like(value):
-        return ContribL1L2(scale_l1=value)
-    return _compat.moves.L1(value * L1_FACTOR)
+    return None if value is None else _build(scale_l1=value)
 
 
 def l2_regularizer(scale, scope=None):
@@ -156,11 +152,7 @@ def l2_regularizer(scale, scope=None):
     value = _check_scale(scale, "scale", ".")
     if _compat.TF1:
         return _contrib().l2_regularizer(scale, scope)
-    if value is None:
-        return None
-    if _is_tensor_like(value):
-        return ContribL1L2(scale_l2=value)
-    return _compat.moves.L2(value * L2_FACTOR)
+    return None if value is None else _build(scale_l2=value)
 
 
 def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
@@ -186,11 +178,29 @@ def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
         _check_scale(scale_l1, "scale_l1", "")
         _check_scale(scale_l2, "scale_l2", ".")
         return _contrib().l1_l2_regularizer(scale_l1, scale_l2, scope)
-    l1 = l1_regularizer(scale_l1)
-    l2 = l2_regularizer(scale_l2)
-    if l1 is None or l2 is None:
-        return l2 if l1 is None else l1
-    return sum_regularizer([l1, l2])
+    l1 = _check_scale(scale_l1, "scale_l1", "")
+    l2 = _check_scale(scale_l2, "scale_l2", ".")
+    if l1 is None and l2 is None:
+        return None
+    return _build(scale_l1=l1, scale_l2=l2)
+
+
+def _build(scale_l1=None, scale_l2=None):
+    """The TF2 regularizer for contrib-convention scales (None: absent):
+    native Keras classes where they can express it, else ``ContribL1L2``."""
+    if _is_tensor_like(scale_l1) or _is_tensor_like(scale_l2):
+        return ContribL1L2(scale_l1=scale_l1, scale_l2=scale_l2)
+    moves = _compat.moves
+    if scale_l2 is None:
+        native = moves.L1(scale_l1 * L1_FACTOR)
+        # Keras 3 keeps l1 as an eager float32 tensor, which a tf.compat.v1
+        # graph cannot capture (get_variable(regularizer=...) would fail);
+        # the Python float it was made from is what L2 and L1L2 keep.
+        native.l1 = scale_l1 * L1_FACTOR
+        return native
+    if scale_l1 is None:
+        return moves.L2(scale_l2 * L2_FACTOR)
+    return moves.L1L2(l1=scale_l1 * L1_FACTOR, l2=scale_l2 * L2_FACTOR)
 
 
 def _native_factors(regularizer):
@@ -273,17 +283,20 @@ def apply_regularization(regularizer, weights_list=None):
 
 
 def _scale_value(scale):
-    return None if scale is None else float(tf.keras.backend.get_value(scale))
+    if scale is None or isinstance(scale, float):
+        return scale
+    return float(tf.keras.backend.get_value(scale))
 
 
 @_compat.moves.register_serializable(package="compat_reg")
-class ContribL1L2(_compat.moves.Regularizer):
+class ContribL1L2(_compat.moves.Regularizer, tf.Module):
     """L1 + L2 in contrib's convention, with scales that may be variables.
 
     ``scale_l1 * sum(abs(w)) + scale_l2 * tf.nn.l2_loss(w)``, computed in the
     weight's dtype, as TF1 did. A scale held in a ``tf.Variable`` is read at
     every call, so a schedule that assigns it takes effect. ``get_config``
-    stores the scales' current values as floats.
+    stores the scales' current values as floats. It is a ``tf.Module``, so a
+    layer that holds it tracks its variables (SavedModel export needs that).
 
     >>> import numpy as np
     >>> scale = tf.Variable(0.5)
@@ -298,6 +311,7 @@ class ContribL1L2(_compat.moves.Regularizer):
     """
 
     def __init__(self, scale_l1=None, scale_l2=None):
+        tf.Module.__init__(self, name="contrib_l1_l2")
         self.scale_l1 = scale_l1
         self.scale_l2 = scale_l2
 

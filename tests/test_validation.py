@@ -1,0 +1,104 @@
+"""contrib's validation rules, and where compat_reg is stricter than TF1.
+
+The golden ``errors`` entries record what TF 1.15 did with each bad scale.
+The inputs are not in the file; each id names its call, and the messages
+pin the values (e.g. ``-0.1.`` with contrib's trailing period for l2).
+"""
+
+import numpy as np
+import pytest
+
+import compat_reg
+from compat_reg import _compat
+
+# golden error id -> the call it names
+CALLS = {
+    "l1_int_scale": lambda: compat_reg.l1_regularizer(2),
+    "l2_int_scale": lambda: compat_reg.l2_regularizer(1),
+    "l1_negative": lambda: compat_reg.l1_regularizer(-1.0),
+    "l2_negative": lambda: compat_reg.l2_regularizer(-0.1),
+    "l1_l2_negative": lambda: compat_reg.l1_l2_regularizer(-0.1, 0.1),
+    "l1_scale_above_one": lambda: compat_reg.l1_regularizer(2.5),
+    "l2_scale_above_one": lambda: compat_reg.l2_regularizer(2.5),
+    "l2_nan": lambda: compat_reg.l2_regularizer(float("nan")),
+    "l2_string": lambda: compat_reg.l2_regularizer("0.01"),
+    "sum_empty": lambda: compat_reg.sum_regularizer([]),
+}
+# where TF1 accepted nonsense silently, we raise (documented in regularizers.py)
+STRICTER = {"l2_nan": (ValueError, "NaN"), "l2_string": (TypeError, "must be a float")}
+
+
+def test_every_golden_error_is_covered(golden_penalties):
+    assert set(golden_penalties["errors"]) == set(CALLS)
+
+
+@pytest.mark.parametrize("error_id", sorted(CALLS))
+def test_golden_error(golden_penalties, error_id):
+    golden = golden_penalties["errors"][error_id]
+    if error_id in STRICTER:
+        exc, match = STRICTER[error_id]
+        with pytest.raises(exc, match=match):
+            CALLS[error_id]()
+        return
+    if golden["raises"]:
+        with pytest.raises(ValueError) as info:
+            CALLS[error_id]()
+        assert golden["raises"] == "ValueError"
+        assert str(info.value) == golden["message"]
+        return
+    result = CALLS[error_id]()
+    if golden["returns"] == "NoneType":
+        assert result is None
+    else:  # TF1 returned a function: ours is callable and gives a penalty
+        assert callable(result)
+        assert float(result(np.ones((2, 2), np.float32))) > 0
+
+
+@pytest.mark.parametrize("scale", [np.int64(3), np.int32(1), True])
+def test_numpy_and_bool_integers_rejected_like_contrib(scale):
+    with pytest.raises(ValueError, match="scale cannot be an integer"):
+        compat_reg.l2_regularizer(scale)
+
+
+def test_l1_l2_integer_messages_name_the_argument():
+    with pytest.raises(ValueError, match="scale_l1 cannot be an integer: 1"):
+        compat_reg.l1_l2_regularizer(1, 0.1)
+    with pytest.raises(ValueError, match="scale_l2 cannot be an integer: 2"):
+        compat_reg.l1_l2_regularizer(0.1, 2)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+@pytest.mark.parametrize("factory", [compat_reg.l1_regularizer, compat_reg.l2_regularizer])
+def test_non_finite_rejected(factory, bad):
+    with pytest.raises(ValueError, match="NaN|infinite"):
+        factory(bad)
+
+
+def test_negative_infinity_is_negative_like_contrib():
+    with pytest.raises(ValueError, match="less than 0"):
+        compat_reg.l2_regularizer(float("-inf"))
+
+
+@pytest.mark.parametrize("bad", ["0.1", None, [0.1], object()])
+def test_non_numbers_rejected(bad):
+    with pytest.raises(TypeError, match="must be a float"):
+        compat_reg.l1_regularizer(bad)
+
+
+@pytest.mark.parametrize("scale", [np.float32(0.01), np.float64(0.01), np.float16(0.5)])
+def test_numpy_floats_accepted(scale):
+    reg = compat_reg.l2_regularizer(scale)
+    w = np.array([3.0, 4.0], np.float32)
+    # float(scale) * (9 + 16) / 2, in float32 as contrib computed it
+    expected = np.float32(scale) * np.float32(12.5)
+    assert float(reg(w)) == pytest.approx(float(expected), rel=1e-6)
+
+
+@pytest.mark.skipif(_compat.TF1, reason="TF2 returns None for a disabled regularizer")
+def test_zero_scale_disables(golden_penalties):
+    assert compat_reg.l2_regularizer(0.0) is None
+    assert compat_reg.l1_regularizer(np.float32(0.0)) is None
+    keras = _compat.keras
+    layer = keras.layers.Dense(2, kernel_regularizer=compat_reg.l2_regularizer(0.0))
+    layer.build((None, 3))
+    assert layer.losses == []
