@@ -1,0 +1,231 @@
+"""The collection bridge: get_regularization_loss(es) against TF 1.15's numbers."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import compat_reg
+from compat_reg import _compat, golden_files
+from conftest import rel_diff
+
+SCOPES = ("encoder", "decoder", "encoder_head")
+ARRAYS = golden_files.arrays("penalty_inputs.npz")
+eager_only = pytest.mark.skipif(_compat.TF1, reason="Keras models in eager mode")
+
+
+def _query_items(golden):
+    return [(None if q == "None" else q, v) for q, v in golden["scope_filter"]["queries"].items()]
+
+
+def _dense(name, i):
+    """Dense layer ``name`` with the golden arrays, l2_regularizer(0.1 * (i + 1))."""
+    reg = compat_reg.l2_regularizer(0.1 * (i + 1))
+    layer = _compat.keras.layers.Dense(4, name=name, kernel_regularizer=reg,
+                                       bias_regularizer=reg)
+    return layer
+
+
+def _set_golden(layer, name):
+    layer.kernel.assign(ARRAYS["scope_%s_kernel" % name])
+    layer.bias.assign(ARRAYS["scope_%s_bias" % name])
+
+
+class Blocks(tf.Module):
+    """Keras layers built outside any parent: weights named encoder/kernel."""
+
+    def __init__(self):
+        super(Blocks, self).__init__()
+        self.blocks = []
+        for i, name in enumerate(SCOPES):
+            layer = _dense(name, i)
+            layer.build((None, 8))
+            _set_golden(layer, name)
+            self.blocks.append(layer)
+
+
+def _model():
+    """A functional model: weights named with the model's prefix on Keras 3."""
+    keras = _compat.keras
+    inputs = keras.Input((8,))
+    outputs = [_dense(name, i)(inputs) for i, name in enumerate(SCOPES)]
+    model = keras.Model(inputs, outputs, name="net")
+    for name in SCOPES:
+        _set_golden(model.get_layer(name), name)
+    return model
+
+
+@eager_only
+def test_scope_filter_on_module(golden_penalties):
+    blocks = Blocks()
+    for scope, want in _query_items(golden_penalties):
+        losses = compat_reg.get_regularization_losses(blocks, scope)
+        assert len(losses) == want["count"], scope
+        assert rel_diff(compat_reg.get_regularization_loss(blocks, scope), want["value"]) <= 1e-6
+
+
+@eager_only
+def test_scope_filter_on_model_with_its_prefix(golden_penalties):
+    model = _model()
+    prefix = _compat.weight_name(model.get_layer("encoder"),
+                                 model.get_layer("encoder").kernel)[:-len("encoder/kernel")]
+    for scope, want in _query_items(golden_penalties):
+        scoped = None if scope is None else prefix + scope
+        assert len(compat_reg.get_regularization_losses(model, scoped)) == want["count"]
+        total = compat_reg.get_regularization_loss(model, scoped)
+        assert rel_diff(total, want["value"]) <= 1e-6, scope
+    # a list of sources works, and counts each layer once
+    both = compat_reg.get_regularization_loss([model, model.get_layer("decoder")])
+    assert rel_diff(both, golden_penalties["scope_filter"]["queries"]["None"]["value"]) <= 1e-6
+
+
+def test_scope_filter_in_graph_mode(golden_penalties):
+    """TF1 code in a tf.compat.v1 graph: source=None reads the collection."""
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        for i, name in enumerate(SCOPES):
+            reg = compat_reg.l2_regularizer(0.1 * (i + 1))
+            with v1.variable_scope(name):
+                for part in ("kernel", "bias"):
+                    v1.get_variable(part, initializer=ARRAYS["scope_%s_%s" % (name, part)],
+                                    regularizer=reg)
+        queries = _query_items(golden_penalties)
+        ours = [compat_reg.get_regularization_loss(scope=q) for q, _ in queries]
+        theirs = [v1.losses.get_regularization_loss(scope=q) for q, _ in queries]
+        counts = [len(compat_reg.get_regularization_losses(scope=q)) for q, _ in queries]
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            ours, theirs = sess.run([ours, theirs])
+    for (scope, want), got, tf_value, count in zip(queries, ours, theirs, counts):
+        assert got == tf_value  # exactly TF's own TF1 path
+        assert rel_diff(got, want["value"]) <= 1e-6
+        assert count == want["count"]
+
+
+@eager_only
+def test_frozen_layer_still_counts_like_tf1(golden_penalties):
+    blocks = Blocks()
+    blocks.blocks[0].trainable = False  # freeze encoder
+    tf1_total = golden_penalties["scope_filter"]["queries"]["None"]["value"]
+    encoder_part = golden_penalties["scope_filter"]["queries"]["encoder/"]["value"]
+    assert rel_diff(compat_reg.get_regularization_loss(blocks), tf1_total) <= 1e-6
+    keras_total = float(tf.add_n([l for b in blocks.blocks for l in b.losses]))
+    if _compat.KERAS3:  # Keras 3's model.losses drops the frozen penalty
+        assert rel_diff(keras_total, tf1_total - encoder_part) <= 1e-6
+        assert rel_diff(keras_total, tf1_total) > 0.1
+    else:  # tf_keras keeps it, as TF1's collection did
+        assert rel_diff(keras_total, tf1_total) <= 1e-6
+
+
+@eager_only
+def test_activity_penalty_included_and_scoped():
+    keras = _compat.keras
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(2, name="act", kernel_initializer="ones",
+                                activity_regularizer=compat_reg.l1_regularizer(0.5))(inputs)
+    model = keras.Model(inputs, hidden)
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], np.float32)
+    model(x)
+    # Keras averages the activity penalty over the batch: 0.5 * (12 + 6) / 2
+    assert float(compat_reg.get_regularization_loss(model)) == pytest.approx(4.5)
+    assert float(tf.add_n(model.losses)) == pytest.approx(4.5)
+    prefix = _compat.weight_name(model.get_layer("act"), model.get_layer("act").kernel)
+    layer_scope = prefix.rsplit("/", 1)[0]
+    assert float(compat_reg.get_regularization_loss(model, layer_scope + "/Activity")) == pytest.approx(4.5)
+    assert float(compat_reg.get_regularization_loss(model, layer_scope + "/kernel")) == 0.0
+
+
+@eager_only
+def test_eager_source_none_raises_instead_of_silent_zero():
+    assert float(tf.compat.v1.losses.get_regularization_loss()) == 0.0  # the trap
+    with pytest.raises(RuntimeError, match="Pass the model"):
+        compat_reg.get_regularization_loss()
+    with pytest.raises(RuntimeError, match="Pass the model"):
+        compat_reg.get_regularization_losses()
+
+
+def test_graph_source_none_equals_tf_compat_v1():
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        empty_ours = compat_reg.get_regularization_loss()
+        empty_theirs = v1.losses.get_regularization_loss()
+        v1.get_variable("w", initializer=np.full((3, 3), 2.0, np.float32),
+                        regularizer=compat_reg.l2_regularizer(0.5))
+        ours = compat_reg.get_regularization_loss()
+        theirs = v1.losses.get_regularization_loss()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            values = sess.run([empty_ours, empty_theirs, ours, theirs])
+    assert values[0] == values[1] == 0.0
+    assert values[2] == values[3] == pytest.approx(0.5 * 9 * 4 / 2)
+
+
+@eager_only
+def test_bad_source_type():
+    with pytest.raises(TypeError, match="source must be"):
+        compat_reg.get_regularization_loss(object())
+
+
+def _mlp(seed):
+    keras = _compat.keras
+    rng = np.random.RandomState(seed)
+    model = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(5, activation="tanh", kernel_regularizer=compat_reg.l2_regularizer(0.1)),
+        keras.layers.Dense(3, kernel_regularizer=compat_reg.l1_l2_regularizer(0.01, 0.05),
+                           bias_regularizer=compat_reg.l2_regularizer(0.2)),
+    ])
+    model.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
+@eager_only
+def test_custom_loop_equals_fit_per_step():
+    """fit adds model.losses itself; the custom loop adds our sum once."""
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(8, 32, 6)).astype(np.float32)
+    y = rng.randint(0, 3, size=(8, 32))
+    keras = _compat.keras
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    custom = _mlp(1)
+    opt = keras.optimizers.SGD(0.1)
+    opt.build(custom.trainable_variables)  # no variable creation while tracing
+
+    @tf.function
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            data = ce(yb, custom(xb, training=True))
+            reg = compat_reg.get_regularization_loss(custom)
+            total = data + reg
+        grads = tape.gradient(total, custom.trainable_variables)
+        opt.apply_gradients(zip(grads, custom.trainable_variables))
+        return data, reg, total
+
+    custom_curve = [step(x[i], y[i]) for i in range(len(x))]
+    assert step.experimental_get_tracing_count() == 1
+
+    fitted = _mlp(1)
+    fitted.compile(optimizer=keras.optimizers.SGD(0.1), loss=ce)
+    fit_curve = [fitted.fit(x[i], y[i], batch_size=32, epochs=1, shuffle=False,
+                            verbose=0).history["loss"][0] for i in range(len(x))]
+    for (data, reg, total), fit_loss in zip(custom_curve, fit_curve):
+        assert rel_diff(fit_loss, total) <= 1e-5
+        assert rel_diff(fit_loss, float(data) + 2 * float(reg)) > 1e-3  # not twice
+    for a, b in zip(custom.get_weights(), fitted.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@eager_only
+def test_mirrored_strategy_scaled_gradients_match_single_device():
+    script = os.path.join(os.path.dirname(__file__), "mirrored_check.py")
+    out = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                         timeout=300, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = dict(line.split("=", 1) for line in out.stdout.split() if "=" in line)
+    assert int(lines["replicas"]) == 2
+    assert float(lines["scaled_max_rel_diff"]) <= 1e-6
+    assert float(lines["unscaled_max_rel_diff"]) > 1e-3  # the trap it avoids
