@@ -50,7 +50,9 @@ def _resolve_keras():
         return module, "tf_keras", version
     if int(version.split(".")[0]) >= 3:
         return module, "keras3", version
-    return module, "keras2", version
+    # keras 2.x's package namespace is not its public API (keras.optimizers.SGD
+    # is the legacy optimizer there); tf.keras is.
+    return tf.keras, "keras2", version
 
 
 keras, KERAS_FLAVOUR, KERAS_VERSION = _resolve_keras()

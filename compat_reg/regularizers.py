@@ -289,14 +289,16 @@ def _scale_value(scale):
 
 
 @_compat.moves.register_serializable(package="compat_reg")
-class ContribL1L2(_compat.moves.Regularizer, tf.Module):
+class ContribL1L2(_compat.moves.Regularizer):
     """L1 + L2 in contrib's convention, with scales that may be variables.
 
     ``scale_l1 * sum(abs(w)) + scale_l2 * tf.nn.l2_loss(w)``, computed in the
     weight's dtype, as TF1 did. A scale held in a ``tf.Variable`` is read at
     every call, so a schedule that assigns it takes effect. ``get_config``
-    stores the scales' current values as floats. It is a ``tf.Module``, so a
-    layer that holds it tracks its variables (SavedModel export needs that).
+    stores the scales' current values as floats. The variable is not tracked
+    by the layer (so it never becomes a weight the optimizer trains); Keras 2
+    (tf_keras) therefore cannot export a SavedModel of a layer that uses it,
+    while Keras 3 can. Save such models as ``.keras`` files there.
 
     >>> import numpy as np
     >>> scale = tf.Variable(0.5)
@@ -311,7 +313,6 @@ class ContribL1L2(_compat.moves.Regularizer, tf.Module):
     """
 
     def __init__(self, scale_l1=None, scale_l2=None):
-        tf.Module.__init__(self, name="contrib_l1_l2")
         self.scale_l1 = scale_l1
         self.scale_l2 = scale_l2
 

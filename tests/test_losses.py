@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import compat_reg
 from compat_reg import _compat, golden_files
-from conftest import rel_diff
+from golden_support import rel_diff
 
 SCOPES = ("encoder", "decoder", "encoder_head")
 ARRAYS = golden_files.arrays("penalty_inputs.npz")
@@ -99,7 +99,7 @@ def test_scope_filter_in_graph_mode(golden_penalties):
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             ours, theirs = sess.run([ours, theirs])
-    for (scope, want), got, tf_value, count in zip(queries, ours, theirs, counts):
+    for (_, want), got, tf_value, count in zip(queries, ours, theirs, counts):
         assert got == tf_value  # exactly TF's own TF1 path
         assert rel_diff(got, want["value"]) <= 1e-6
         assert count == want["count"]
@@ -112,7 +112,7 @@ def test_frozen_layer_still_counts_like_tf1(golden_penalties):
     tf1_total = golden_penalties["scope_filter"]["queries"]["None"]["value"]
     encoder_part = golden_penalties["scope_filter"]["queries"]["encoder/"]["value"]
     assert rel_diff(compat_reg.get_regularization_loss(blocks), tf1_total) <= 1e-6
-    keras_total = float(tf.add_n([l for b in blocks.blocks for l in b.losses]))
+    keras_total = float(tf.add_n([loss for b in blocks.blocks for loss in b.losses]))
     if _compat.KERAS3:  # Keras 3's model.losses drops the frozen penalty
         assert rel_diff(keras_total, tf1_total - encoder_part) <= 1e-6
         assert rel_diff(keras_total, tf1_total) > 0.1
@@ -134,7 +134,8 @@ def test_activity_penalty_included_and_scoped():
     assert float(tf.add_n(model.losses)) == pytest.approx(4.5)
     prefix = _compat.weight_name(model.get_layer("act"), model.get_layer("act").kernel)
     layer_scope = prefix.rsplit("/", 1)[0]
-    assert float(compat_reg.get_regularization_loss(model, layer_scope + "/Activity")) == pytest.approx(4.5)
+    activity = compat_reg.get_regularization_loss(model, layer_scope + "/Activity")
+    assert float(activity) == pytest.approx(4.5)
     assert float(compat_reg.get_regularization_loss(model, layer_scope + "/kernel")) == 0.0
 
 

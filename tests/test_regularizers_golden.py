@@ -8,7 +8,7 @@ import tensorflow as tf
 
 import compat_reg
 from compat_reg import _compat, golden_files
-from conftest import TOLERANCE, graph_penalty, make_regularizer, rel_diff
+from golden_support import TOLERANCE, graph_penalty, make_regularizer, rel_diff
 
 CASES = golden_files.penalty_cases()
 IDS = [case["id"] for case, _ in CASES]

@@ -75,6 +75,9 @@ def test_keras_file_round_trip(tmp_path, kind):
 @pytest.mark.parametrize("kind", ["l2", "l1_l2", "variable_scale"])
 def test_saved_model_round_trip(tmp_path, kind):
     """A SavedModel keeps the weights and serves the same outputs."""
+    if kind == "variable_scale" and not _compat.KERAS3:
+        pytest.skip("Keras 2 traces the penalty into the SavedModel and needs "
+                    "the scale variable tracked (documented in ContribL1L2)")
     model = _model(kind)
     path = str(tmp_path / "saved")
     if _compat.KERAS3:

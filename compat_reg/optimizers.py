@@ -1,0 +1,453 @@
+"""TF1's ``tf.train`` optimizers as Keras optimizers that learn the same weights.
+
+Native Keras optimizers are not TF1's: Keras ``Adam`` defaults to
+``epsilon=1e-7`` (TF1: ``1e-8``) and computes its bias correction from
+``iterations`` with different float arithmetic, so a migrated model drifts by
+about 1e-2 over a few hundred steps; Keras ``SGD(momentum=...)`` folds the
+learning rate into its accumulator. The classes here keep TF1's argument names
+and defaults and update the Keras variables with TF's own training kernels on
+their resource handles, exactly as ``tf.compat.v1.train`` does:
+
+============================  ==========================================
+``GradientDescent``           ``tf.raw_ops.ResourceApplyGradientDescent``
+``Momentum``                  ``tf.raw_ops.ResourceApplyMomentum``
+``Adam``                      ``tf.raw_ops.ResourceApplyAdam``, with TF1's
+                              accumulated ``beta1_power``/``beta2_power``
+============================  ==========================================
+
+Sparse gradients (``tf.IndexedSlices``, from ``tf.gather`` or an embedding)
+follow TF1's sparse paths: a scatter-add for gradient descent,
+``ResourceSparseApplyMomentum`` and Adam's scatter arithmetic, after summing
+duplicate indices as TF1 did.
+
+They subclass the Optimizer of whichever Keras ``tf.keras`` is (Keras 3, or
+tf_keras / Keras 2.12-2.15), so they work with ``model.compile(optimizer=...)``
+and ``model.fit``, and with ``optimizer.apply_gradients(zip(grads, vars))`` in
+a custom ``tf.function`` loop. On TF 1.15 the three names *are*
+``tf.compat.v1.train``'s classes, and ``get`` returns them.
+
+>>> opt = get({"optimizer": "adam", "lr": 0.001})
+>>> get({"optimizer": "rmsprop", "lr": 0.1})
+Traceback (most recent call last):
+...
+ValueError: unknown optimizer 'rmsprop': expected one of 'adam', 'momentum', 'sgd'
+
+Not supported: Keras' ``weight_decay``, ``clipnorm``, EMA and gradient
+accumulation arguments (TF1's optimizers had none of these). With
+``jit_compile=True`` on a GPU, Keras 3's ``fit`` XLA-compiles the kernels,
+whose arithmetic may differ in the last bits; pass ``jit_compile=False`` to
+``compile`` for bit-faithful TF1 updates there.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import numbers
+
+import tensorflow as tf
+
+from compat_reg import _compat
+
+__all__ = ["Adam", "GradientDescent", "Momentum", "get", "keras_native"]
+
+# The spec names ``get`` understands -> (TF1 class name, required keys).
+_SPECS = {
+    "sgd": ("GradientDescentOptimizer", ("lr",)),
+    "momentum": ("MomentumOptimizer", ("lr", "momentum")),
+    "adam": ("AdamOptimizer", ("lr",)),
+}
+
+# TF1's epsilon default (Keras' Adam defaults to 1e-7).
+TF1_ADAM_EPSILON = 1e-08
+
+
+def _tf_variable(variable):
+    """The ``tf.Variable`` behind ``variable`` (a Keras 3 variable wraps one)."""
+    if isinstance(variable, tf.Variable):
+        return variable
+    value = getattr(variable, "value", None)
+    return value if isinstance(value, tf.Variable) else variable
+
+
+def _handle(variable):
+    return _tf_variable(variable).handle
+
+
+def _cast(value, dtype):
+    """``value`` (a float, a Keras or tf variable, a tensor) as a ``dtype`` tensor.
+
+    A Python float becomes a float32 tensor first, as TF1's
+    ``convert_to_tensor`` made it, then is cast: TF1's arithmetic exactly.
+    """
+    if isinstance(value, numbers.Real):
+        value = tf.convert_to_tensor(value)
+    else:
+        value = tf.convert_to_tensor(_tf_variable(value))
+    return tf.cast(value, dtype)
+
+
+def _deduplicate(values, indices):
+    """Sum the slices of repeated indices, as TF1's ``Optimizer`` did."""
+    unique, positions = tf.unique(indices)
+    summed = tf.math.unsorted_segment_sum(values, positions, tf.shape(unique)[0])
+    return summed, unique
+
+
+def _lr_to_config(learning_rate):
+    schedules = _compat.keras.optimizers.schedules
+    if isinstance(learning_rate, schedules.LearningRateSchedule):
+        return schedules.serialize(learning_rate)
+    if hasattr(learning_rate, "numpy"):
+        return float(learning_rate.numpy())
+    return float(learning_rate)
+
+
+_Base = object if _compat.TF1 else _compat.moves.Optimizer
+
+
+class _KernelOptimizer(_Base):
+    """Shared machinery: slots, the Keras 2/3 differences, the step hook."""
+
+    _SLOT_NAMES = ()
+
+    def __init__(self, learning_rate, use_locking, name):
+        if _compat.KERAS3:
+            super().__init__(learning_rate=learning_rate, name=name)
+        else:
+            # Keras 2's (2.11+) optimizer leaves the learning rate to the
+            # subclass. jit_compile=False: run TF's kernels, not XLA's.
+            super().__init__(name=name, jit_compile=False)
+            self._learning_rate = self._build_learning_rate(learning_rate)
+        self.use_locking = bool(use_locking)
+
+    # -- variables -----------------------------------------------------
+    def _is_built(self):
+        if _compat.KERAS3:
+            return self.built
+        return getattr(self, "_built", False)
+
+    def build(self, var_list):
+        if self._is_built():
+            return
+        var_list = list(var_list)
+        super().build(var_list)
+        self._slot_index = {}
+        self._slot_lists = [[] for _ in self._SLOT_NAMES]
+        for i, var in enumerate(var_list):
+            self._slot_index[self._var_key(var)] = i
+            for slots, slot_name in zip(self._slot_lists, self._SLOT_NAMES):
+                # positional: Keras 3 calls it `name`, Keras 2 `variable_name`
+                slots.append(self.add_variable_from_reference(var, slot_name))
+        self._build_non_slots(var_list)
+        if not _compat.KERAS3:
+            self._built = True
+
+    def _build_non_slots(self, var_list):
+        del var_list
+
+    def get_slot(self, variable, slot_name):
+        """The slot ``slot_name`` of ``variable``, as TF1's ``get_slot``.
+
+        ``"momentum"`` for ``Momentum``, ``"m"`` and ``"v"`` for ``Adam``.
+        """
+        index = self._slot_index[self._var_key(variable)]
+        return self._slot_lists[self._SLOT_NAMES.index(slot_name)][index]
+
+    # No ``get_slot_names``: tf.train.Checkpoint takes an object that has one
+    # for a TF1 optimizer and would save the slots twice (and refuse to).
+
+    # -- updates -------------------------------------------------------
+    def update_step(self, gradient, variable, learning_rate=None):
+        """Apply TF1's update for one variable (Keras 2 passes no rate)."""
+        if learning_rate is None:
+            learning_rate = self.learning_rate
+        index = self._slot_index[self._var_key(variable)]
+        slots = [_handle(slots[index]) for slots in self._slot_lists]
+        dtype = gradient.dtype
+        lr = _cast(learning_rate, dtype)
+        if isinstance(gradient, tf.IndexedSlices):
+            values, indices = _deduplicate(gradient.values, gradient.indices)
+            return self._apply_sparse(values, indices, variable, slots, lr)
+        return self._apply_dense(gradient, _handle(variable), slots, lr)
+
+    def _apply_dense(self, grad, var, slots, lr):
+        raise NotImplementedError
+
+    def _apply_sparse(self, values, indices, variable, slots, lr):
+        raise NotImplementedError
+
+    # A method run once per step after every variable is updated, as TF1's
+    # ``_finish`` was (Adam's updates its beta powers), or None.
+    _finish = None
+
+    def _run_finish(self, grads):
+        if self._finish is None or all(g is None for g in grads):
+            return
+        if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
+            tf.distribute.get_replica_context().merge_call(
+                lambda _strategy: self._finish())
+        else:
+            self._finish()
+
+    if _compat.KERAS3:
+        def apply(self, grads, trainable_variables=None):
+            """Keras 3's ``apply`` (``apply_gradients`` and ``fit`` call it)."""
+            grads = list(grads)
+            result = super().apply(grads, trainable_variables)
+            if grads:
+                self._run_finish(grads)
+            return result
+    else:
+        def apply_gradients(self, grads_and_vars, *args, **kwargs):
+            """Keras 2's ``apply_gradients`` (``minimize`` and ``fit`` call it)."""
+            grads_and_vars = list(grads_and_vars)
+            result = super().apply_gradients(grads_and_vars, *args, **kwargs)
+            self._run_finish([g for g, _ in grads_and_vars])
+            return result
+
+    # -- config --------------------------------------------------------
+    def _base_config(self):
+        return {"learning_rate": _lr_to_config(self._learning_rate)}
+
+
+@_compat.moves.register_serializable(package="compat_reg")
+class GradientDescent(_KernelOptimizer):
+    """TF1's ``GradientDescentOptimizer``: ``var -= learning_rate * grad``.
+
+    >>> import tensorflow as tf
+    >>> var = tf.Variable([1.0, 2.0])
+    >>> opt = GradientDescent(learning_rate=0.5)
+    >>> _ = opt.apply_gradients([(tf.constant([1.0, -1.0]), var)])
+    >>> var.numpy().tolist()
+    [0.5, 2.5]
+    >>> sorted(opt.get_config().items())
+    [('learning_rate', 0.5), ('name', 'GradientDescent'), ('use_locking', False)]
+    """
+
+    def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
+        super().__init__(learning_rate, use_locking, name)
+
+    def _apply_dense(self, grad, var, slots, lr):
+        return tf.raw_ops.ResourceApplyGradientDescent(
+            var=var, alpha=lr, delta=grad, use_locking=self.use_locking)
+
+    def _apply_sparse(self, values, indices, variable, slots, lr):
+        return tf.raw_ops.ResourceScatterAdd(
+            resource=_handle(variable), indices=indices, updates=-values * lr)
+
+    def get_config(self):
+        config = self._base_config()
+        config.update(use_locking=self.use_locking, name=self.name)
+        return config
+
+
+@_compat.moves.register_serializable(package="compat_reg")
+class Momentum(_KernelOptimizer):
+    """TF1's ``MomentumOptimizer``, arguments in TF1's order.
+
+    ``accum = momentum * accum + grad; var -= learning_rate * accum`` (Nesterov:
+    ``var -= learning_rate * (grad + momentum * accum)``), one ``"momentum"``
+    slot per variable.
+
+    >>> import tensorflow as tf
+    >>> var = tf.Variable([1.0])
+    >>> opt = Momentum(learning_rate=0.5, momentum=0.9)
+    >>> for _ in range(2):
+    ...     _ = opt.apply_gradients([(tf.constant([1.0]), var)])
+    >>> round(float(opt.get_slot(var, "momentum")[0]), 6)  # 1, then 0.9 * 1 + 1
+    1.9
+    >>> round(float(var[0]), 6)                            # 1 - 0.5 - 0.95
+    -0.45
+    """
+
+    _SLOT_NAMES = ("momentum",)
+
+    def __init__(self, learning_rate, momentum, use_locking=False,
+                 name="Momentum", use_nesterov=False):
+        super().__init__(learning_rate, use_locking, name)
+        self.momentum = momentum
+        self.use_nesterov = bool(use_nesterov)
+
+    def _apply_dense(self, grad, var, slots, lr):
+        return tf.raw_ops.ResourceApplyMomentum(
+            var=var, accum=slots[0], lr=lr, grad=grad,
+            momentum=_cast(self.momentum, grad.dtype),
+            use_locking=self.use_locking, use_nesterov=self.use_nesterov)
+
+    def _apply_sparse(self, values, indices, variable, slots, lr):
+        return tf.raw_ops.ResourceSparseApplyMomentum(
+            var=_handle(variable), accum=slots[0], lr=lr, grad=values,
+            indices=indices, momentum=_cast(self.momentum, values.dtype),
+            use_locking=self.use_locking, use_nesterov=self.use_nesterov)
+
+    def get_config(self):
+        config = self._base_config()
+        config.update(momentum=self.momentum, use_locking=self.use_locking,
+                      name=self.name, use_nesterov=self.use_nesterov)
+        return config
+
+
+@_compat.moves.register_serializable(package="compat_reg")
+class Adam(_KernelOptimizer):
+    """TF1's ``AdamOptimizer``: TF1's defaults (``epsilon=1e-08``) and arithmetic.
+
+    Slots ``"m"`` and ``"v"`` per variable; ``beta1_power`` and ``beta2_power``
+    are float32 optimizer variables (so checkpoints keep them) that start at
+    ``beta1``/``beta2`` and are multiplied by them after every step, as TF1's
+    were. One step moves each weight by about ``learning_rate``:
+
+    >>> import tensorflow as tf
+    >>> var = tf.Variable([1.0, 2.0])
+    >>> opt = Adam(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(tf.constant([0.5, -3.0]), var)])
+    >>> [round(float(x), 5) for x in var.numpy()]
+    [0.9, 2.1]
+    >>> round(float(opt.beta1_power.numpy()), 6), round(float(opt.beta2_power.numpy()), 6)
+    (0.81, 0.998001)
+    """
+
+    _SLOT_NAMES = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999,
+                 epsilon=TF1_ADAM_EPSILON, use_locking=False, name="Adam"):
+        super().__init__(learning_rate, use_locking, name)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+
+    def _build_non_slots(self, var_list):
+        constant = _compat.keras.initializers.Constant
+        # TF1: non-slot variables from Python floats, hence float32.
+        self._beta1_power = self.add_variable(
+            shape=(), dtype="float32", initializer=constant(self.beta1),
+            name="beta1_power")
+        self._beta2_power = self.add_variable(
+            shape=(), dtype="float32", initializer=constant(self.beta2),
+            name="beta2_power")
+
+    @property
+    def beta1_power(self):
+        """TF1's ``beta1_power`` accumulator (``beta1 ** (steps + 1)``)."""
+        return self._beta1_power
+
+    @property
+    def beta2_power(self):
+        """TF1's ``beta2_power`` accumulator (``beta2 ** (steps + 1)``)."""
+        return self._beta2_power
+
+    def _hyper(self, dtype):
+        return (_cast(self._beta1_power, dtype), _cast(self._beta2_power, dtype),
+                _cast(self.beta1, dtype), _cast(self.beta2, dtype),
+                _cast(self.epsilon, dtype))
+
+    def _apply_dense(self, grad, var, slots, lr):
+        beta1_power, beta2_power, beta1, beta2, epsilon = self._hyper(grad.dtype)
+        return tf.raw_ops.ResourceApplyAdam(
+            var=var, m=slots[0], v=slots[1], beta1_power=beta1_power,
+            beta2_power=beta2_power, lr=lr, beta1=beta1, beta2=beta2,
+            epsilon=epsilon, grad=grad, use_locking=self.use_locking,
+            use_nesterov=False)
+
+    def _apply_sparse(self, values, indices, variable, slots, lr):
+        # TF1's AdamOptimizer._apply_sparse_shared, op for op.
+        dtype = values.dtype
+        beta1_power, beta2_power, beta1, beta2, epsilon = self._hyper(dtype)
+        lr = lr * tf.sqrt(1 - beta2_power) / (1 - beta1_power)
+        m, v = slots
+        read = tf.raw_ops.ReadVariableOp
+        tf.raw_ops.AssignVariableOp(
+            resource=m, value=read(resource=m, dtype=dtype) * beta1)
+        tf.raw_ops.ResourceScatterAdd(
+            resource=m, indices=indices, updates=values * (1 - beta1))
+        m_t = read(resource=m, dtype=dtype)
+        tf.raw_ops.AssignVariableOp(
+            resource=v, value=read(resource=v, dtype=dtype) * beta2)
+        tf.raw_ops.ResourceScatterAdd(
+            resource=v, indices=indices, updates=(values * values) * (1 - beta2))
+        v_t = read(resource=v, dtype=dtype)
+        return tf.raw_ops.AssignSubVariableOp(
+            resource=_handle(variable), value=lr * m_t / (tf.sqrt(v_t) + epsilon))
+
+    def _finish(self):
+        for power, beta in ((self._beta1_power, self.beta1),
+                            (self._beta2_power, self.beta2)):
+            var = _tf_variable(power)
+            var.assign(var * _cast(beta, var.dtype))
+
+    def get_config(self):
+        config = self._base_config()
+        config.update(beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon,
+                      use_locking=self.use_locking, name=self.name)
+        return config
+
+
+if _compat.TF1:
+    # On TF 1.15 the real thing: same names, same arguments.
+    GradientDescent = tf.compat.v1.train.GradientDescentOptimizer
+    Momentum = tf.compat.v1.train.MomentumOptimizer
+    Adam = tf.compat.v1.train.AdamOptimizer
+
+
+def _parse(spec):
+    """Validate a golden-config style dict; return (kind, lr)."""
+    if not isinstance(spec, dict):
+        raise TypeError("optimizer spec must be a dict like "
+                        "{'optimizer': 'adam', 'lr': 0.001}, got %r" % (spec,))
+    if "optimizer" not in spec:
+        raise ValueError("optimizer spec %r has no 'optimizer' key" % (spec,))
+    kind = spec["optimizer"]
+    if kind not in _SPECS:
+        raise ValueError("unknown optimizer %r: expected one of %s" % (
+            kind, ", ".join(repr(k) for k in sorted(_SPECS))))
+    missing = [key for key in _SPECS[kind][1] if spec.get(key) is None]
+    if missing:
+        raise ValueError("optimizer spec %r for %r is missing %s" % (
+            spec, kind, ", ".join(repr(k) for k in missing)))
+    return kind, spec["lr"]
+
+
+def _epsilon(spec):
+    epsilon = spec.get("epsilon")
+    return TF1_ADAM_EPSILON if epsilon is None else epsilon
+
+
+def get(spec):
+    """The TF1-exact optimizer for a golden config's spec.
+
+    ``spec`` is a dict with ``"optimizer"`` (``"sgd"``, ``"momentum"`` or
+    ``"adam"``) and ``"lr"``; ``"momentum"`` needs ``"momentum"`` (and may set
+    ``"use_nesterov"``); ``"adam"`` may set ``"epsilon"`` (TF1's default
+    1e-08), ``"beta1"`` and ``"beta2"``. Other keys are ignored, so a whole
+    golden ``config`` can be passed. On TF 1.15 the result is
+    ``tf.compat.v1.train``'s optimizer itself.
+
+    >>> get({"optimizer": "momentum", "lr": 0.1})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer spec {...} for 'momentum' is missing 'momentum'
+    """
+    kind, lr = _parse(spec)
+    if kind == "sgd":
+        return GradientDescent(lr)
+    if kind == "momentum":
+        return Momentum(lr, spec["momentum"],
+                        use_nesterov=bool(spec.get("use_nesterov", False)))
+    return Adam(lr, beta1=spec.get("beta1", 0.9), beta2=spec.get("beta2", 0.999),
+                epsilon=_epsilon(spec))
+
+
+def keras_native(spec):
+    """The closest native Keras optimizer to ``spec`` (for comparisons).
+
+    ``SGD``, ``SGD(momentum=...)`` or ``Adam(epsilon=...)``, with Adam's
+    epsilon taken from the spec or TF1's 1e-08 (not Keras' 1e-07). These
+    follow Keras' arithmetic, not TF1's: see the module docstring.
+    """
+    kind, lr = _parse(spec)
+    native = _compat.keras.optimizers
+    if kind == "sgd":
+        return native.SGD(learning_rate=lr)
+    if kind == "momentum":
+        return native.SGD(learning_rate=lr, momentum=spec["momentum"],
+                          nesterov=bool(spec.get("use_nesterov", False)))
+    return native.Adam(learning_rate=lr, beta_1=spec.get("beta1", 0.9),
+                       beta_2=spec.get("beta2", 0.999), epsilon=_epsilon(spec))
