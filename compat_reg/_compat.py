@@ -204,6 +204,26 @@ def flatten_layers(layer):
     return list(layer._flatten_layers(include_self=True, recursive=True))
 
 
+_ACTIVITY_MEAN = []
+
+
+def activity_penalty_is_batch_mean():
+    """Whether this Keras divides an activity penalty by the batch size.
+
+    TF1's layers and Keras 2 do; Keras 3 did not until early 2026 (keras-team
+    /keras#22018), so there an activity penalty is batch-size times TF1's.
+    Measured once on a tiny layer rather than inferred from a version.
+    """
+    if not _ACTIVITY_MEAN:
+        layer = keras.layers.Lambda(lambda x: x)
+        layer.activity_regularizer = keras.regularizers.L1(1.0)
+        if hasattr(layer, "_activity_regularizer"):
+            layer._activity_regularizer = layer.activity_regularizer
+        layer(tf.ones((2, 1)))
+        _ACTIVITY_MEAN.append(abs(float(sum(layer.losses)) - 1.0) < 1e-6)
+    return _ACTIVITY_MEAN[0]
+
+
 def scale_regularization_loss(loss):
     """``tf.nn.scale_regularization_loss`` (divide by replicas in sync)."""
     scale = getattr(tf.nn, "scale_regularization_loss", None)
