@@ -34,7 +34,7 @@ def _doctor(args):
     for call, reg in examples:
         shown = "None (disabled)" if reg is None else "%s.%s(%s)" % (
             type(reg).__module__.split(".")[0], type(reg).__name__,
-            ", ".join("%s=%r" % kv for kv in sorted(reg.get_config().items())))
+            ", ".join("%s=%.7g" % kv for kv in sorted(reg.get_config().items())))
         print("  %-30s -> %s" % (call, shown))
     return 0
 
@@ -42,20 +42,12 @@ def _doctor(args):
 def _check(args):
     from compat_reg import golden_files, regularizers
     import tensorflow as tf
-    factories = {
-        "l1": lambda a: regularizers.l1_regularizer(a[0]),
-        "l2": lambda a: regularizers.l2_regularizer(a[0]),
-        "l1_l2": lambda a: regularizers.l1_l2_regularizer(a[0], a[1]),
-        "sum": lambda a: regularizers.sum_regularizer(
-            [regularizers.l1_regularizer(a[0]), regularizers.l2_regularizer(a[1])]),
-    }
     tolerance = {"float32": 1e-6, "float64": 1e-7, "float16": 1e-3}
     failed = 0
     print("%-18s %-8s %16s %16s %10s  %s" % (
         "case", "dtype", "TF 1.15", "here", "rel diff", "ok"))
     for case, array in golden_files.penalty_cases():
-        kind, scales = case["regularizer"][0], case["regularizer"][1:]
-        reg = factories[kind](scales)
+        reg = regularizers.from_spec(case["regularizer"])
         want = case["total_regularization_loss"]
         got = 0.0 if reg is None else float(reg(tf.constant(array)))
         rel = abs(got - want) / abs(want) if want else abs(got)

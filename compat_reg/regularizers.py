@@ -282,6 +282,34 @@ def apply_regularization(regularizer, weights_list=None):
     return summed
 
 
+def from_spec(spec, factories=None):
+    """The regularizer of a golden-file spec, or None for ``None``.
+
+    ``["l2", s]``, ``["l1", s]``, ``["l1_l2", a, b]`` or ``["sum", a, b]``
+    (``sum_regularizer([l1_regularizer(a), l2_regularizer(b)])``), as the
+    golden README defines them. ``factories`` is any module with contrib's
+    names (default: this one; ``tf_slim`` is another).
+
+    >>> from_spec(["sum", 0.01, 0.02]).get_config()
+    {'l1': 0.01, 'l2': 0.01}
+    """
+    if spec is None:
+        return None
+    f = factories or __import__(__name__, fromlist=["l1_regularizer"])
+    kind, args = spec[0], list(spec[1:])
+    builders = {
+        "l1": lambda: f.l1_regularizer(args[0]),
+        "l2": lambda: f.l2_regularizer(args[0]),
+        "l1_l2": lambda: f.l1_l2_regularizer(args[0], args[1]),
+        "sum": lambda: f.sum_regularizer(
+            [f.l1_regularizer(args[0]), f.l2_regularizer(args[1])]),
+    }
+    if kind not in builders:
+        raise ValueError("unknown regularizer spec %r; known kinds: %s" % (
+            spec, ", ".join(sorted(builders))))
+    return builders[kind]()
+
+
 def _scale_value(scale):
     if scale is None or isinstance(scale, float):
         return scale

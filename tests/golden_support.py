@@ -17,17 +17,8 @@ TOLERANCE = {"float32": 1e-6, "float16": 2.0 ** -9, "float64": 1e-7}
 def make_regularizer(module, spec):
     """Build a golden ``regularizer`` spec with ``module``'s factories
     (compat_reg, compat_reg.contrib or tf_slim)."""
-    kind, args = spec[0], spec[1:]
-    if kind == "l1":
-        return module.l1_regularizer(args[0])
-    if kind == "l2":
-        return module.l2_regularizer(args[0])
-    if kind == "l1_l2":
-        return module.l1_l2_regularizer(args[0], args[1])
-    if kind == "sum":
-        return module.sum_regularizer(
-            [module.l1_regularizer(args[0]), module.l2_regularizer(args[1])])
-    raise ValueError(kind)
+    from compat_reg import regularizers
+    return regularizers.from_spec(spec, module)
 
 
 def graph_penalty(regularizer, array, name="dense/kernel"):

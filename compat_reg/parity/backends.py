@@ -1,0 +1,97 @@
+"""Run one backend on one workload and return its ``Trace``.
+
+Backends: ``tf1-graph`` (TF1 graph + Session), ``tf2-keras`` (Keras layers
+and a ``tf.function`` custom loop) and ``tf2-fit`` (``model.fit``). On TF1
+only ``tf1-graph`` is offered.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+
+from compat_reg.parity import optim, ports
+from compat_reg.parity import trace as trace_mod
+
+BACKENDS = ("tf1-graph", "tf2-keras", "tf2-fit")
+
+
+def available():
+    """The backends this TensorFlow offers."""
+    from compat_reg import _compat
+    return BACKENDS[:1] if _compat.TF1 else BACKENDS
+
+
+def check_backend(name):
+    if name not in BACKENDS:
+        raise ValueError("unknown backend %r; known: %s" % (
+            name, ", ".join(BACKENDS)))
+    if name not in available():
+        raise ValueError("backend %s needs TF2; this TensorFlow offers: %s" % (
+            name, ", ".join(available())))
+
+
+def _reset_keras():
+    from compat_reg import _compat
+    _compat.keras.backend.clear_session()
+
+
+def make_trace(backend, optimizers, workload_record, port_name, hparams,
+               initial, final, curves, per_epoch, batch_order):
+    """Assemble a Trace from what a backend measured."""
+    port = collections.OrderedDict([
+        ("name", port_name),
+        ("optimizer", hparams),
+        ("initial_weights", collections.OrderedDict(
+            (k, trace_mod.sha256(v)) for k, v in initial.items())),
+        ("batch_order", [trace_mod.sha256(e) for e in batch_order]),
+    ])
+    return trace_mod.Trace(
+        trace_mod.env_record(backend, optimizers), workload_record, port,
+        curves, per_epoch, final)
+
+
+def run(workload, backend, optimizers="exact", port=None):
+    """Train ``workload`` on ``backend``; returns a Trace.
+
+    Args:
+      workload: a ``workloads.Workload``.
+      backend: one of ``available()``.
+      optimizers: ``exact`` (compat_reg's TF1-exact) or ``keras`` (native);
+        ignored by ``tf1-graph``, which uses TF1's own.
+      port: a ``ports.Port`` (default: the correct port).
+    """
+    check_backend(backend)
+    port = port or ports.Port()
+    config = workload.config
+    record = collections.OrderedDict([("name", workload.name),
+                                      ("config", config)])
+    names = workload.variable_names()
+    if backend == "tf1-graph":
+        from compat_reg.parity import tf1_graph
+        out = tf1_graph.train(
+            tf1_graph.mlp_builder(config, ports.compat_regularizer),
+            workload.init, workload.data, workload.batch_order, config, names)
+        return make_trace(backend, "tf1", record, "correct", out["hparams"],
+                          out["initial"], out["final"], out["curves"],
+                          out["per_epoch"], workload.batch_order)
+    from compat_reg.parity import tf2_keras
+    _reset_keras()
+    model = tf2_keras.mlp_model(config, port.regularizer,
+                                workload.init if port.copy_init else None)
+    variables = model.trainable_weights
+    optimizer = (port.optimizer(config) if port.optimizer is not None
+                 else optim.keras_optimizer(config, optimizers))
+    if backend == "tf2-keras":
+        curves, per_epoch, start, final = tf2_keras.train_loop(
+            model, variables, workload.data, workload.batch_order, optimizer,
+            add_penalty=port.add_penalty)
+    else:
+        curves, per_epoch, start, final = tf2_keras.train_fit(
+            model, variables, workload.data, workload.batch_order, optimizer,
+            manual_add=port.manual_add)
+    return make_trace(
+        backend, optimizers, record, port.name,
+        optim.hparams(optimizer, config["optimizer"]),
+        collections.OrderedDict(zip(names, start)),
+        collections.OrderedDict(zip(names, final)), curves, per_epoch,
+        workload.batch_order)

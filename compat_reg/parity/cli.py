@@ -1,0 +1,250 @@
+"""``compat-reg parity``: check that TF1 and TF2 training agree.
+
+Subcommands:
+
+``run``      train the built-in workloads on every backend this TensorFlow
+             offers, compare them with each other and with the real TF 1.15
+             traces shipped in the package; exit 0 only if all agree.
+``record``   train one workload on one backend and write its trace (JSON).
+``compare``  compare traces made by other interpreters / TF versions.
+``replay``   replay a file in the golden format and compare with it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import sys
+
+EPILOG = """\
+examples:
+  compat-reg parity run --all --plot parity.png
+  compat-reg parity run --workload adam_l2 --optimizers keras
+  compat-reg parity run --workload sgd_l2 --port l2-unhalved   # see a wrong port fail
+  compat-reg parity record --backend tf1-graph --workload sgd_l2 --out traces/tf1.json
+  compat-reg parity compare traces/ compat_reg/golden/ --plot envs.png
+  compat-reg parity replay compat_reg/golden/train_sgd_l2.json --backend tf2-keras
+
+exit status: 0 everything agrees, 1 a disagreement beyond tolerance, 2 usage.
+Tolerances and their justifications: compat_reg/parity/tolerances.py.
+"""
+
+WORKLOAD_NAMES = ("sgd_none", "sgd_l2", "momentum_l1_l2", "adam_l2")
+BACKEND_NAMES = ("tf1-graph", "tf2-keras", "tf2-fit")
+PORT_NAMES = ("correct", "l2-unhalved", "no-penalty", "fit-double",
+              "adam-eps-default", "fresh-init")
+
+
+def _training_options(parser):
+    parser.add_argument(
+        "--optimizers", choices=("exact", "keras"), default="exact",
+        help="exact (default): compat_reg.optimizers, TF1's updates exactly, "
+             "curves within 1e-3; keras: native Keras optimizers, under the "
+             "looser documented bound (5e-2; Adam drifts)")
+    parser.add_argument(
+        "--port", choices=PORT_NAMES, default="correct",
+        help="train the tf2-* backends with a deliberately wrong port to see "
+             "how the harness diagnoses it (default: correct)")
+    parser.add_argument(
+        "--epochs", type=int, default=None,
+        help="train only the first N epochs (references are cut to match)")
+
+
+def _report_options(parser):
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="write the curves of every backend overlaid "
+                             "(needs matplotlib)")
+    parser.add_argument("--json", metavar="FILE",
+                        help="write the comparisons as JSON")
+
+
+def build_parser():
+    """The argparse parser of ``compat-reg parity``."""
+    parser = argparse.ArgumentParser(
+        prog="compat-reg parity", description=__doc__.split("\n\n")[0],
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser(
+        "run", help="run all backends on the built-in workloads and compare",
+        description="Train the built-in workloads (%s) on every backend this "
+                    "TensorFlow offers (%s; TF1 offers only tf1-graph), from "
+                    "the same initial weights on the same batches, and compare"
+                    " them with each other and with the real TF 1.15 trace "
+                    "(adam_l2 has none: its reference is tf1-graph)." % (
+                        ", ".join(WORKLOAD_NAMES), ", ".join(BACKEND_NAMES)))
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--workload", action="append", choices=WORKLOAD_NAMES,
+                       help="a built-in workload (repeatable)")
+    which.add_argument("--all", action="store_true",
+                       help="every built-in workload (the default)")
+    run.add_argument("--backend", action="append", choices=BACKEND_NAMES,
+                     help="restrict to these backends (repeatable)")
+    run.add_argument("--save-traces", metavar="DIR",
+                     help="also write every trace to DIR")
+    _training_options(run)
+    _report_options(run)
+
+    record = sub.add_parser(
+        "record", help="train one workload on one backend, write its trace",
+        description="Train one workload on one backend and write the trace "
+                    "(JSON, readable by any interpreter).")
+    record.add_argument("--backend", action="append", choices=BACKEND_NAMES,
+                        help="repeatable; default with --all: every backend "
+                             "this TensorFlow offers")
+    rec_which = record.add_mutually_exclusive_group(required=True)
+    rec_which.add_argument("--workload",
+                           help="a built-in name (%s) or a golden-format JSON "
+                                "file" % ", ".join(WORKLOAD_NAMES))
+    rec_which.add_argument("--all", action="store_true",
+                           help="every built-in workload (use --out-dir)")
+    rec_out = record.add_mutually_exclusive_group(required=True)
+    rec_out.add_argument("--out", metavar="TRACE.json",
+                         help="the trace of one workload on one backend")
+    rec_out.add_argument("--out-dir", metavar="DIR",
+                         help="write <workload>__<backend>.json for each")
+    _training_options(record)
+
+    comp = sub.add_parser(
+        "compare", help="compare traces from different envs",
+        description="Compare traces (files or folders of *.json, golden files"
+                    " included) workload by workload: each against the golden"
+                    " trace (else a tf1-graph trace), and every pair against "
+                    "each other. Prints env x workload x backend; exits 1 if "
+                    "any pair disagrees beyond tolerance.")
+    comp.add_argument("paths", nargs="+", metavar="TRACE",
+                      help="trace files or directories")
+    comp.add_argument("--golden", action="store_true",
+                      help="also compare with the real TF 1.15 golden traces "
+                           "shipped in the package")
+    _report_options(comp)
+
+    replay = sub.add_parser(
+        "replay", help="replay a golden-format file and compare with it",
+        description="Train the workload of a file in the golden format (its "
+                    "config, arrays and data) on the given backends and "
+                    "compare with the file's curves and final weights.")
+    replay.add_argument("golden", metavar="GOLDEN.json")
+    replay.add_argument("--backend", action="append", choices=BACKEND_NAMES,
+                        help="backends to replay on (default: all offered)")
+    _training_options(replay)
+    _report_options(replay)
+    return parser
+
+
+def _port(args):
+    from compat_reg.parity import ports
+    return ports.get(args.port)
+
+
+def _finish(args, results, out):
+    from compat_reg.parity import report
+    print(report.table(results, with_env=args.command == "compare"), file=out)
+    if args.json:
+        report.write_json(results, args.json)
+        print("wrote %s" % args.json, file=out)
+    if args.plot:
+        from compat_reg.parity import plot
+        plot.plot(results, args.plot)
+        print("wrote %s" % args.plot, file=out)
+    return 0 if results and all(r.ok for r in results) else 1
+
+
+def _header(out):
+    from compat_reg import _compat
+    print("; ".join("%s %s" % kv for kv in _compat.describe()[:5]), file=out)
+
+
+def cmd_run(args, out):
+    import os
+    from compat_reg.parity import harness, workloads
+    names = args.workload or list(workloads.BUILTIN)
+    chosen = [workloads.builtin(n).truncated(args.epochs) for n in names]
+    _header(out)
+    traces, results = harness.run_workloads(
+        chosen, args.backend, args.optimizers, _port(args))
+    if args.save_traces:
+        for wname, by_backend in traces.items():
+            for bname, t in by_backend.items():
+                if bname != "golden":
+                    t.save(os.path.join(args.save_traces,
+                                        "%s__%s.json" % (wname, bname)))
+    return _finish(args, results, out)
+
+
+def cmd_record(args, out):
+    import os
+    from compat_reg.parity import backends, workloads
+    if args.all:
+        chosen = [workloads.builtin(n) for n in workloads.BUILTIN]
+    elif os.path.isfile(args.workload):
+        chosen = [workloads.from_golden(args.workload)]
+    else:
+        chosen = [workloads.builtin(args.workload)]
+    names = args.backend or list(backends.available())
+    if args.out and (len(chosen) > 1 or len(names) != 1):
+        raise ValueError("--out takes one workload and one --backend; "
+                         "use --out-dir for more")
+    _header(out)
+    for workload in chosen:
+        workload = workload.truncated(args.epochs)
+        for name in names:
+            t = backends.run(workload, name, args.optimizers, _port(args))
+            path = args.out or os.path.join(
+                args.out_dir, "%s__%s.json" % (workload.name, name))
+            t.save(path)
+            print("wrote %s (%s, %s, %d steps)" % (
+                path, t.name, workload.name, len(t.curves["total_loss"])),
+                file=out)
+    return 0
+
+
+def cmd_compare(args, out):
+    from compat_reg.parity import collate, trace
+    paths = list(args.paths)
+    if args.golden:
+        from compat_reg import golden_files
+        paths.append(golden_files.GOLDEN_DIR)
+    traces = trace.collect(paths)
+    if not traces:
+        print("no traces found in %s" % " ".join(args.paths), file=out)
+        return 1
+    results, pair_failures = collate.compare_traces(traces)
+    code = _finish(args, results, out)
+    if pair_failures:
+        print("\n%d pairs of traces disagree:" % len(pair_failures), file=out)
+        for result in pair_failures:
+            print(result.message(), file=out)
+        code = 1
+    return code
+
+
+def cmd_replay(args, out):
+    from compat_reg.parity import backends, compare, trace, workloads
+    workload = workloads.from_golden(args.golden).truncated(args.epochs)
+    reference = trace.from_golden(args.golden)
+    _header(out)
+    results = []
+    for name in args.backend or backends.available():
+        t = backends.run(workload, name, args.optimizers, _port(args))
+        results.append(compare.compare(t, reference))
+    return _finish(args, results, out)
+
+
+COMMANDS = {"run": cmd_run, "record": cmd_record, "compare": cmd_compare,
+            "replay": cmd_replay}
+
+
+def main(argv=None, out=None):
+    """Entry point: ``compat-reg parity ARGS``; returns the exit status."""
+    out = out if out is not None else sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from compat_reg.parity import determinism
+    determinism.configure(op_determinism=True)
+    try:
+        return COMMANDS[args.command](args, out)
+    except (ValueError, KeyError, IOError) as err:
+        print("compat-reg parity %s: error: %s" % (args.command, err),
+              file=sys.stderr)
+        return 2

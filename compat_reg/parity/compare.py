@@ -1,0 +1,285 @@
+"""Compare two traces and name the likely cause of a disagreement.
+
+``compare(candidate, reference)`` returns a ``Comparison``: the numbers of
+one table row (step-0 penalty ratio, max relative difference of each curve,
+first step past the bound, final-weight difference, test accuracy) and
+``diagnoses``, human sentences naming what a port most likely got wrong.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import numpy as np
+
+from compat_reg.parity import tolerances as tol
+from compat_reg.parity.trace import CURVES
+
+HPARAM_KEYS = ("lr", "momentum", "beta1", "beta2", "epsilon")
+
+
+def rel_curve(a, b):
+    """Per-step ``|a - b| / max(|b|, FLOOR)`` as an array."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    return np.abs(a - b) / np.maximum(np.abs(b), tol.FLOOR)
+
+
+def _rel(a, b):
+    return abs(a - b) / max(abs(b), tol.FLOOR)
+
+
+def _close(value, target):
+    return abs(value - target) <= tol.RATIO * max(1.0, abs(target))
+
+
+class Comparison(object):
+    """One candidate trace measured against one reference trace."""
+
+    def __init__(self, candidate, reference):
+        self.candidate = candidate
+        self.reference = reference
+        self.diagnoses = []
+        self.failures = []
+        self.optimizers = ("keras" if "keras" in (
+            candidate.env.get("optimizers"), reference.env.get("optimizers"))
+            else "exact")
+        self.curve_bound = tol.curve_bound(self.optimizers)
+        self.weights_bound = tol.weights_bound(self.optimizers)
+        self.penalty_ratio = None
+        self.effective_ratio = None
+        self.data0 = None
+        self.curve_max = {}
+        self.first_bad = None
+        self.steps = 0
+        self.weights = None
+        self.accuracy = None
+        self.reference_accuracy = None
+        self.accuracy_diff = None
+
+    @property
+    def ok(self):
+        return not self.failures
+
+    @property
+    def max_curve(self):
+        return max(self.curve_max.values()) if self.curve_max else None
+
+    def fail(self, what, diagnosis=None):
+        self.failures.append(what)
+        if diagnosis and diagnosis not in self.diagnoses:
+            self.diagnoses.append(diagnosis)
+
+    def message(self):
+        """All failures and diagnoses as one text (empty when ok)."""
+        lines = ["%s vs %s:" % (self.candidate.name, self.reference.name)]
+        lines.extend("  FAIL " + f for f in self.failures)
+        lines.extend("  likely cause: " + d for d in self.diagnoses)
+        return "\n".join(lines) if not self.ok else ""
+
+
+def _check_workload(candidate, reference):
+    a = dict(candidate.workload["config"])
+    b = dict(reference.workload["config"])
+    a.pop("epochs", None)
+    b.pop("epochs", None)
+    if a != b:
+        raise ValueError("%s and %s ran different workloads:\n %r\n %r" % (
+            candidate.name, reference.name, a, b))
+
+
+def _align(candidate, reference):
+    """Cut the longer trace to the other's epochs (same workload, --epochs)."""
+    steps = len(candidate.curves["total_loss"])
+    ref_steps = len(reference.curves["total_loss"])
+    epochs = len(candidate.per_epoch["test_loss"])
+    ref_epochs = len(reference.per_epoch["test_loss"])
+    if steps < ref_steps and epochs:
+        reference = reference.truncated(epochs, steps // epochs)
+    elif ref_steps < steps and ref_epochs:
+        candidate = candidate.truncated(ref_epochs, ref_steps // ref_epochs)
+    return candidate, reference
+
+
+def _check_start(result):
+    """Initial weights, batches: were the two runs fed the same things?"""
+    cand, ref = result.candidate.port, result.reference.port
+    same_start = True
+    a, b = cand.get("initial_weights") or {}, ref.get("initial_weights") or {}
+    differ = sorted(k for k in a if k in b and a[k] != b[k])
+    if differ:
+        same_start = False
+        result.fail(
+            "initial weights differ (%s)" % ", ".join(differ),
+            "the runs did not start from the same weights (different seeds or "
+            "initializers, or the TF1 initial values were not copied into the "
+            "Keras model): copy them, e.g. with compat_reg.parity.compare_models,"
+            " or set the same seeds and initializers")
+    a, b = cand.get("batch_order") or [], ref.get("batch_order") or []
+    n = min(len(a), len(b))  # per epoch; a truncated run compares its epochs
+    if a[:n] != b[:n]:
+        same_start = False
+        result.fail("batch order differs",
+                    "the runs saw different batches: use the same shuffling "
+                    "seed / batch order")
+    return same_start
+
+
+def _check_hparams(result):
+    a = result.candidate.port.get("optimizer") or {}
+    b = result.reference.port.get("optimizer") or {}
+    for key in HPARAM_KEYS:
+        if not isinstance(a.get(key), float) or not isinstance(
+                b.get(key), float):
+            continue
+        if _rel(a[key], b[key]) <= tol.HPARAM:
+            continue
+        if key == "epsilon" and abs(a[key] - 1e-7) < 1e-12 and abs(
+                b[key] - 1e-8) < 1e-13:
+            cause = ("Adam epsilon is 1e-07, Keras' default, but TF1's "
+                     "AdamOptimizer used epsilon=1e-08: pass epsilon=1e-8 "
+                     "(compat_reg.optimizers.Adam does)")
+        else:
+            cause = ("the optimizer's %s is %g where the reference used %g: "
+                     "pass the TF1 value explicitly (Keras defaults differ from"
+                     " TF1's)" % (key, a[key], b[key]))
+        result.fail("optimizer %s %g != %g" % (key, a[key], b[key]), cause)
+
+
+def _check_penalty(result):
+    """Step-0 penalty and what the optimizer minimised on top of the data."""
+    c, r = result.candidate.curves, result.reference.curves
+    ref_reg, reg = r["reg_loss"][0], c["reg_loss"][0]
+    ref_eff = r["total_loss"][0] - r["data_loss"][0]
+    eff = c["total_loss"][0] - c["data_loss"][0]
+    result.data0 = _rel(c["data_loss"][0], r["data_loss"][0])
+    if ref_reg <= tol.FLOOR:
+        if reg > tol.FLOOR:
+            result.fail("step-0 penalty %.6g where the reference has none" % reg,
+                        "the port regularises weights that TF1 did not")
+        return
+    ratio = reg / ref_reg
+    result.penalty_ratio = ratio
+    result.effective_ratio = eff / ref_eff if abs(ref_eff) > tol.FLOOR else None
+    if abs(ratio - 1.0) > tol.PENALTY_STEP0:
+        if _close(ratio, 2.0):
+            cause = ("penalty 2.00x TF1's at step 0: a Keras l2(scale) given "
+                     "TF1's scale without halving (TF1's l2_regularizer is "
+                     "scale * sum(w**2) / 2): use compat_reg.l2_regularizer(scale)"
+                     " or keras L2(scale / 2)")
+        elif ratio < tol.RATIO:
+            cause = ("the model has no penalty: the regularizers were not "
+                     "attached to the layers (kernel_regularizer=...)")
+        elif 1.0 < ratio < 2.0:
+            cause = ("penalty %.4gx TF1's at step 0, between 1x and 2x: the L2 "
+                     "part was likely not halved (Keras L1L2/l2 with TF1's "
+                     "scale); use compat_reg's regularizers" % ratio)
+        else:
+            cause = ("penalty %.4gx TF1's at step 0: the regularizer scale or "
+                     "kind differs" % ratio)
+        result.fail("step-0 penalty ratio %.6f (bound 1 +- %g)" % (
+            ratio, tol.PENALTY_STEP0), cause)
+    if result.effective_ratio is None:
+        return
+    minimised = result.effective_ratio / ratio if ratio > tol.FLOOR else 0.0
+    if _close(minimised, 1.0):
+        return
+    if minimised < tol.RATIO:
+        cause = ("the penalty is computed but never added to the loss the "
+                 "optimizer minimises: add compat_reg.get_regularization_loss"
+                 "(model) to the loss in the custom training loop")
+    elif _close(minimised, 2.0):
+        cause = ("the penalty is counted twice: model.fit already adds "
+                 "model.losses (the layers' regularizers) to the compiled "
+                 "loss; remove the manual add")
+    else:
+        cause = ("the loss minimised carries %.4gx the model's penalty" %
+                 minimised)
+    result.fail("step-0 minimised penalty %.4gx the model's own" % minimised,
+                cause)
+
+
+def _check_curves(result, explained):
+    c, r = result.candidate.curves, result.reference.curves
+    steps = min(len(c["total_loss"]), len(r["total_loss"]))
+    result.steps = steps
+    bad = []
+    for key in CURVES:
+        diff = rel_curve(c[key][:steps], r[key][:steps])
+        result.curve_max[key] = float(diff.max()) if steps else 0.0
+        over = np.nonzero(diff > result.curve_bound)[0]
+        if len(over):
+            bad.append(int(over[0]))
+    if not bad:
+        return
+    result.first_bad = min(bad)
+    cause = None
+    if not explained:
+        if result.candidate.env.get("optimizers") == "keras" or (
+                result.reference.env.get("optimizers") == "keras"):
+            cause = ("the curves agree at step 0 and drift from step %d: "
+                     "native Keras optimizers evaluate the update in another "
+                     "float32 order than TF1; use compat_reg.optimizers "
+                     "(TF1-exact)" % result.first_bad)
+        else:
+            cause = ("the curves agree at step 0 and drift from step %d: the "
+                     "optimizer update or the forward pass differs (check the "
+                     "optimizer and its settings, activations, loss)" %
+                     result.first_bad)
+    result.fail("curves differ by %.3g (bound %g) from step %d" % (
+        result.max_curve, result.curve_bound, result.first_bad), cause)
+
+
+def _check_weights(result):
+    a, b = result.candidate.final_weights, result.reference.final_weights
+    common = [k for k in b if k in a]
+    if not common:
+        return
+    worst = 0.0
+    for key in common:
+        ref = np.asarray(b[key], np.float64)
+        diff = np.linalg.norm(np.asarray(a[key], np.float64) - ref)
+        worst = max(worst, diff / max(np.linalg.norm(ref), tol.FLOOR))
+    result.weights = worst
+    if worst > result.weights_bound:
+        result.fail("final weights differ by %.3g (bound %g)" % (
+            worst, result.weights_bound))
+
+
+def _check_accuracy(result):
+    a = result.candidate.per_epoch["test_accuracy"]
+    b = result.reference.per_epoch["test_accuracy"]
+    n = min(len(a), len(b))
+    if not n:
+        return
+    result.accuracy, result.reference_accuracy = a[n - 1], b[n - 1]
+    result.accuracy_diff = max(abs(x - y) for x, y in zip(a[:n], b[:n]))
+    if result.accuracy_diff > tol.ACCURACY:
+        result.fail("test accuracy differs by %.4f (bound one of 360 images)"
+                    % result.accuracy_diff)
+
+
+def compare(candidate, reference):
+    """Measure ``candidate`` against ``reference``; returns a Comparison."""
+    _check_workload(candidate, reference)
+    candidate, reference = _align(candidate, reference)
+    result = Comparison(candidate, reference)
+    same_start = _check_start(result)
+    _check_hparams(result)
+    if same_start:
+        _check_penalty(result)
+    else:
+        c, r = candidate.curves, reference.curves
+        result.data0 = _rel(c["data_loss"][0], r["data_loss"][0])
+        if r["reg_loss"][0] > tol.FLOOR:
+            result.penalty_ratio = c["reg_loss"][0] / r["reg_loss"][0]
+    explained = bool(result.diagnoses)
+    if same_start and result.data0 is not None and (
+            result.data0 > tol.DATA_STEP0):
+        result.fail("step-0 data loss differs by %.3g" % result.data0,
+                    "same weights and batch but a different forward pass or "
+                    "loss (activation, logits vs probabilities, loss "
+                    "reduction)")
+        explained = True
+    _check_curves(result, explained)
+    _check_weights(result)
+    _check_accuracy(result)
+    return result

@@ -1,0 +1,92 @@
+"""How the code under test was ported: the right way, and known wrong ways.
+
+A ``Port`` holds the choices a team makes when moving TF1 training code to
+TF2. ``Port()`` is the correct port (compat_reg regularizers, the penalty
+added once, the workload's optimizer settings, the same initial weights).
+``WRONG_PORTS`` reproduces the usual mistakes, so that the harness can show
+it catches them and names the cause (``--port NAME`` on the CLI).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+
+
+def compat_regularizer(reg):
+    """The compat_reg regularizer of a workload ``reg`` entry (or None)."""
+    from compat_reg import regularizers
+    return regularizers.from_spec(reg)
+
+
+def keras_unhalved_regularizer(reg):
+    """WRONG: Keras' ``l2(scale)`` with TF1's scale, not halved.
+
+    TF1's ``l2_regularizer(s)`` is ``s * sum(w**2) / 2``; Keras' ``L2(s)`` is
+    ``s * sum(w**2)``, so the L2 part of the penalty doubles.
+    """
+    from compat_reg import _compat
+    regularizers = _compat.keras.regularizers
+    if reg is None:
+        return None
+    kind = reg[0]
+    if kind == "l2":
+        return regularizers.L2(reg[1])
+    if kind == "l1":
+        return regularizers.L1(reg[1])
+    if kind in ("l1_l2", "sum"):
+        return regularizers.L1L2(l1=reg[1], l2=reg[2])
+    raise ValueError("unknown regularizer spec %r" % (reg,))
+
+
+def keras_default_epsilon_optimizer(spec):
+    """WRONG: ``keras.optimizers.Adam(lr)``, i.e. Keras' epsilon 1e-7."""
+    from compat_reg import _compat
+    return _compat.keras.optimizers.Adam(learning_rate=spec["lr"])
+
+
+class Port(object):
+    """The choices of one port (defaults: the correct one).
+
+    Args:
+      regularizer: ``reg spec -> regularizer`` for the Keras layers.
+      add_penalty: the custom loop adds the model's penalty to the loss.
+      manual_add: the ``fit`` loss adds the model's penalty by hand on top of
+        what ``fit`` adds itself.
+      optimizer: ``spec -> optimizer``, or None for the harness's choice
+        (exact or native Keras, see ``--optimizers``).
+      copy_init: copy the workload's initial weights into the Keras model;
+        False keeps Keras' own seeded initialisation.
+      name: a label stored in the trace.
+    """
+
+    def __init__(self, regularizer=compat_regularizer, add_penalty=True,
+                 manual_add=False, optimizer=None, copy_init=True,
+                 name="correct"):
+        self.regularizer = regularizer
+        self.add_penalty = add_penalty
+        self.manual_add = manual_add
+        self.optimizer = optimizer
+        self.copy_init = copy_init
+        self.name = name
+
+
+WRONG_PORTS = collections.OrderedDict([
+    ("l2-unhalved", lambda: Port(regularizer=keras_unhalved_regularizer,
+                                 name="l2-unhalved")),
+    ("no-penalty", lambda: Port(add_penalty=False, name="no-penalty")),
+    ("fit-double", lambda: Port(manual_add=True, name="fit-double")),
+    ("adam-eps-default", lambda: Port(
+        optimizer=keras_default_epsilon_optimizer, name="adam-eps-default")),
+    ("fresh-init", lambda: Port(copy_init=False, name="fresh-init")),
+])
+
+
+def get(name):
+    """``Port()`` for ``"correct"``/None, else a ``WRONG_PORTS`` entry."""
+    if name in (None, "correct"):
+        return Port()
+    try:
+        return WRONG_PORTS[name]()
+    except KeyError:
+        raise KeyError("unknown port %r; known: correct, %s" % (
+            name, ", ".join(WRONG_PORTS))) from None

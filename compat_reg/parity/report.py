@@ -1,0 +1,103 @@
+"""Tables and JSON reports of comparisons."""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+import json
+
+from compat_reg.parity import tolerances as tol
+from compat_reg.parity.trace import env_name
+
+
+def _fmt(value, spec="%.2e"):
+    return "-" if value is None else spec % value
+
+
+def _first(result):
+    return "-" if result.first_bad is None else str(result.first_bad)
+
+
+def row(result, with_env=False):
+    """One table row (list of strings) for a Comparison."""
+    cand = result.candidate
+    cells = []
+    if with_env:
+        cells.append(env_name(cand.env))
+    cells.extend([
+        str(cand.workload.get("name")),
+        "%s%s" % (cand.backend, "" if cand.env.get("optimizers") in (
+            "exact", "tf1") else "[%s]" % cand.env.get("optimizers")),
+        result.reference.backend if not with_env else result.reference.name,
+        _fmt(result.penalty_ratio, "%.7f"),
+        _fmt(result.curve_max.get("data_loss")),
+        _fmt(result.curve_max.get("reg_loss")),
+        _fmt(result.curve_max.get("total_loss")),
+        _first(result),
+        _fmt(result.weights),
+        _fmt(result.accuracy, "%.4f"),
+        "ok" if result.ok else "FAIL",
+    ])
+    return cells
+
+
+HEADER = ["workload", "backend", "vs", "pen0 ratio", "data", "reg", "total",
+          "1st bad", "weights", "test acc", "result"]
+
+
+def table(results, with_env=False):
+    """The comparison table as text, with diagnoses under it."""
+    header = (["env"] if with_env else []) + HEADER
+    rows = [header] + [row(r, with_env) for r in results]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for i, cells in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append(
+        "pen0 ratio: step-0 penalty / reference (bound 1 +- %g); data/reg/"
+        "total: max relative difference of the per-step curves (bound %g "
+        "exact optimizers, %g native Keras); weights: max relative L2 "
+        "difference of the final weights (bound %g / %g); 1st bad: first step"
+        " past the bound." % (tol.PENALTY_STEP0, tol.CURVE_EXACT,
+                               tol.CURVE_KERAS, tol.WEIGHTS_EXACT,
+                               tol.WEIGHTS_KERAS))
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        lines.append("")
+        lines.append(result.message())
+    lines.append("")
+    lines.append("%d comparisons, %d failed" % (len(results), len(failed)))
+    return "\n".join(lines)
+
+
+def to_json(results):
+    """A JSON-serialisable summary of the comparisons."""
+    out = []
+    for r in results:
+        out.append(collections.OrderedDict([
+            ("env", r.candidate.env),
+            ("workload", r.candidate.workload.get("name")),
+            ("backend", r.candidate.backend),
+            ("reference", r.reference.name),
+            ("ok", r.ok),
+            ("penalty_ratio", r.penalty_ratio),
+            ("effective_penalty_ratio", r.effective_ratio),
+            ("curve_max", r.curve_max),
+            ("first_bad_step", r.first_bad),
+            ("weights", r.weights),
+            ("test_accuracy", r.accuracy),
+            ("reference_test_accuracy", r.reference_accuracy),
+            ("curve_bound", r.curve_bound),
+            ("weights_bound", r.weights_bound),
+            ("failures", r.failures),
+            ("diagnoses", r.diagnoses),
+        ]))
+    return {"ok": all(r.ok for r in results), "comparisons": out}
+
+
+def write_json(results, path):
+    with open(path, "w") as handle:
+        json.dump(to_json(results), handle, indent=1)
+        handle.write("\n")

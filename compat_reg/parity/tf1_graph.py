@@ -1,0 +1,132 @@
+"""The ``tf1-graph`` backend: TF1 code in a ``tf.Graph`` and a ``Session``.
+
+Works on real TF 1.15 and on TF2's ``tf.compat.v1`` (this module must stay
+Python 3.7 / TF 1.15 compatible). Variables come from ``get_variable(...,
+regularizer=compat_reg.<x>_regularizer(...))``, the penalty is the
+``REGULARIZATION_LOSSES`` collection summed by ``get_regularization_loss()``,
+and the optimizer is ``tf.compat.v1.train``'s.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+
+import numpy as np
+
+from compat_reg.parity import determinism, evaluation, optim
+
+
+def mlp_builder(config, regularizer):
+    """A graph-building function ``x -> logits`` for a workload MLP.
+
+    Layer i creates ``dense_<i>/kernel`` and ``dense_<i>/bias`` with
+    ``regularizer(config["reg"])`` on kernels (and biases if ``bias_reg``).
+    """
+    import tensorflow as tf
+    v1 = tf.compat.v1
+    sizes = config["sizes"]
+    activation = getattr(tf.nn, config["activation"])
+
+    def build(x):
+        h = x
+        layers = len(sizes) - 1
+        for i in range(layers):
+            with v1.variable_scope("dense_%d" % i):
+                kernel = v1.get_variable(
+                    "kernel", [sizes[i], sizes[i + 1]],
+                    initializer=v1.zeros_initializer(),
+                    regularizer=regularizer(config["reg"]))
+                bias = v1.get_variable(
+                    "bias", [sizes[i + 1]], initializer=v1.zeros_initializer(),
+                    regularizer=(regularizer(config["reg"])
+                                 if config.get("bias_reg") else None))
+            h = tf.nn.bias_add(tf.matmul(h, kernel), bias)
+            if i < layers - 1:
+                h = activation(h)
+        return h
+    return build
+
+
+def variable_name(variable):
+    """``dense_0/kernel`` for a graph variable."""
+    name = variable.name
+    return name[:-2] if name.endswith(":0") else name
+
+
+def train(build, init, data, batch_order, spec, names=None):
+    """Train a TF1 graph model; returns a dict of what the trace records.
+
+    Args:
+      build: ``x_placeholder -> logits``, creating its variables with
+        ``get_variable`` (regularizers included).
+      init: initial arrays, one per trainable variable in creation order.
+      data: a ``workloads.Data``.
+      batch_order: (epochs, steps, batch) row indices.
+      spec: the optimizer spec (golden config keys).
+      names: canonical names of the variables (default: their graph names).
+    """
+    import tensorflow as tf
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.set_random_seed(0)
+        x = v1.placeholder(data.x_train.dtype, (None,) + data.x_train.shape[1:],
+                           name="x")
+        y = v1.placeholder(tf.int64, (None,), name="y")
+        logits = build(x)
+        variables = v1.trainable_variables()
+        if len(variables) != len(init):
+            raise ValueError("the graph has %d trainable variables, %d initial "
+                             "arrays were given" % (len(variables), len(init)))
+        data_loss = evaluation.cross_entropy(y, logits)
+        reg_loss = evaluation.graph_regularization_loss()
+        total = data_loss + reg_loss
+        optimizer = optim.tf1_optimizer(spec)
+        grads = optimizer.compute_gradients(total, var_list=variables)
+        with tf.control_dependencies([data_loss, reg_loss, total]):
+            train_op = optimizer.apply_gradients(grads)
+        loaders = []
+        for variable, value in zip(variables, init):
+            value = np.asarray(value)
+            if tuple(variable.shape.as_list()) != value.shape:
+                raise ValueError("%s has shape %s, its initial array %s" % (
+                    variable.name, variable.shape, value.shape))
+            holder = v1.placeholder(variable.dtype.base_dtype, value.shape)
+            loaders.append((v1.assign(variable, holder), holder, value))
+        init_op = v1.global_variables_initializer()
+    graph.finalize()
+    curves = collections.OrderedDict((k, []) for k in
+                                     ("data_loss", "reg_loss", "total_loss"))
+    per_epoch = collections.OrderedDict((k, []) for k in
+                                        ("test_loss", "test_accuracy",
+                                         "train_accuracy"))
+    with v1.Session(graph=graph, config=determinism.session_config()) as sess:
+        sess.run(init_op)
+        for op, holder, value in loaders:
+            sess.run(op, {holder: value})
+        start = sess.run(variables)
+        for epoch in range(batch_order.shape[0]):
+            for xb, yb in evaluation.batches(data, batch_order, epoch):
+                values = sess.run([data_loss, reg_loss, total, train_op],
+                                  {x: xb, y: yb})
+                for key, value in zip(curves, values[:3]):
+                    curves[key].append(float(value))
+            test_logits, test_loss = sess.run([logits, data_loss],
+                                              {x: data.x_test, y: data.y_test})
+            train_logits = sess.run(logits, {x: data.x_train})
+            per_epoch["test_loss"].append(float(test_loss))
+            per_epoch["test_accuracy"].append(
+                evaluation.accuracy(data.y_test, test_logits))
+            per_epoch["train_accuracy"].append(
+                evaluation.accuracy(data.y_train, train_logits))
+        final = sess.run(variables)
+    if names is None:
+        names = [variable_name(v) for v in variables]
+    return {
+        "names": names,
+        "initial": collections.OrderedDict(zip(names, start)),
+        "final": collections.OrderedDict(zip(names, final)),
+        "curves": curves,
+        "per_epoch": per_epoch,
+        "hparams": optim.hparams(optimizer, spec["optimizer"]),
+    }

@@ -1,0 +1,160 @@
+"""Parity for a team's own model: TF1 graph code vs its Keras port.
+
+``compare_models(build_graph, keras_model, data, optimizer)`` builds the
+TF1 graph (variables from ``get_variable`` with contrib-style regularizers),
+maps its variables to the Keras model's weights (by order and shape unless
+``variable_map`` says otherwise), copies the same initial weights into both,
+trains both on the same batches and returns the same report as
+``compat-reg parity run``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+
+import numpy as np
+
+from compat_reg.parity import backends, compare, optim, report, tf1_graph
+from compat_reg.parity import tf2_keras, workloads
+
+
+class ParityReport(object):
+    """Comparisons of each Keras backend against the TF1 graph."""
+
+    def __init__(self, comparisons, traces):
+        self.comparisons = comparisons
+        self.traces = traces
+
+    @property
+    def ok(self):
+        return all(c.ok for c in self.comparisons)
+
+    @property
+    def diagnoses(self):
+        return [d for c in self.comparisons for d in c.diagnoses]
+
+    def table(self):
+        return report.table(self.comparisons)
+
+    def __str__(self):
+        return self.table()
+
+
+def graph_variables(build_graph, input_shape, dtype=np.float32):
+    """``[(name, shape)]`` of the trainable variables ``build_graph`` creates."""
+    import tensorflow as tf
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        v1.set_random_seed(0)
+        x = v1.placeholder(dtype, (None,) + tuple(input_shape))
+        build_graph(x)
+        return [(tf1_graph.variable_name(v), tuple(v.shape.as_list()))
+                for v in v1.trainable_variables()]
+
+
+def map_variables(tf1_vars, keras_weights, variable_map=None):
+    """The Keras weight for each TF1 variable, in TF1 order.
+
+    ``variable_map``: None (match by order, check shapes), or a dict from TF1
+    name to a Keras weight, its TF1-style name (``_compat.tf1_name``) or its
+    index in ``keras_weights``.
+    """
+    from compat_reg import _compat
+    if variable_map is None:
+        if len(tf1_vars) != len(keras_weights):
+            raise ValueError(
+                "the TF1 graph has %d trainable variables, the Keras model %d "
+                "trainable weights: pass variable_map" % (
+                    len(tf1_vars), len(keras_weights)))
+        mapped = list(keras_weights)
+    else:
+        by_name = dict((_compat.tf1_name(w), w) for w in keras_weights)
+        mapped = []
+        for name, _ in tf1_vars:
+            target = variable_map[name]
+            if isinstance(target, int):
+                target = keras_weights[target]
+            elif not hasattr(target, "assign"):
+                target = by_name[target]
+            mapped.append(target)
+    for (name, shape), weight in zip(tf1_vars, mapped):
+        if tuple(weight.shape) != tuple(shape):
+            raise ValueError("TF1 %s has shape %s but its Keras weight %s has "
+                             "%s" % (name, shape, weight.name,
+                                     tuple(weight.shape)))
+    return mapped
+
+
+def batch_order(n_rows, batch, epochs, seed=0):
+    """(epochs, steps, batch) shuffled row indices, remainder dropped."""
+    rng = np.random.RandomState(seed)
+    steps = n_rows // batch
+    return np.stack([rng.permutation(n_rows)[:steps * batch].reshape(
+        steps, batch) for _ in range(epochs)])
+
+
+def compare_models(build_graph, keras_model, data, optimizer, batch=32,
+                   epochs=1, seed=0, variable_map=None, initial_weights=None,
+                   backend_names=("tf2-keras", "tf2-fit"), optimizers="exact",
+                   name="user_model"):
+    """Train a TF1 graph and its Keras port identically; return a report.
+
+    Args:
+      build_graph: ``x -> logits`` building the TF1 model in the default
+        graph with ``tf.compat.v1.get_variable(..., regularizer=...)``.
+      keras_model: the Keras port, built (its weights exist), returning
+        logits.
+      data: a ``workloads.Data`` or ``(x_train, y_train, x_test, y_test)``;
+        labels are class indices, the loss is mean sparse softmax
+        cross-entropy.
+      optimizer: a spec as in the golden configs: ``{"optimizer": "sgd" |
+        "momentum" | "adam", "lr": ..., "momentum": ..., "epsilon": ...}``.
+      batch, epochs, seed: the batches are ``seed``-shuffled each epoch.
+      variable_map: see ``map_variables``.
+      initial_weights: ``{tf1 name: array}``; default: the Keras model's
+        current weights, copied into the TF1 graph.
+      backend_names: which Keras trainings to run (custom loop, fit).
+      optimizers: ``exact`` or ``keras`` (native; looser bound).
+
+    Returns:
+      a ``ParityReport`` (``.ok``, ``.comparisons``, ``.diagnoses``,
+      ``str(report)`` is the table).
+    """
+    if not isinstance(data, workloads.Data):
+        data = workloads.Data(*data)
+    tf1_vars = graph_variables(build_graph, data.x_train.shape[1:],
+                               data.x_train.dtype)
+    weights = map_variables(tf1_vars, keras_model.trainable_weights,
+                            variable_map)
+    names = [n for n, _ in tf1_vars]
+    if initial_weights is None:
+        init = [np.array(w.numpy()) for w in weights]
+    else:
+        init = [np.asarray(initial_weights[n]) for n in names]
+    order = batch_order(len(data.x_train), batch, epochs, seed)
+    config = collections.OrderedDict([
+        ("model", name), ("batch", batch), ("epochs", epochs), ("seed", seed)])
+    config.update(optimizer)
+    record = collections.OrderedDict([("name", name), ("config", config)])
+    out = tf1_graph.train(build_graph, init, data, order, optimizer, names)
+    reference = backends.make_trace(
+        "tf1-graph", "tf1", record, "user", out["hparams"], out["initial"],
+        out["final"], out["curves"], out["per_epoch"], order)
+    traces = {"tf1-graph": reference}
+    comparisons = []
+    for backend in backend_names:
+        backends.check_backend(backend)
+        tf2_keras.copy_weights(weights, init)
+        opt = optim.keras_optimizer(optimizer, optimizers)
+        train = (tf2_keras.train_loop if backend == "tf2-keras"
+                 else tf2_keras.train_fit)
+        curves, per_epoch, start, final = train(keras_model, weights, data,
+                                                order, opt)
+        traces[backend] = backends.make_trace(
+            backend, optimizers, record, "user",
+            optim.hparams(opt, optimizer["optimizer"]),
+            collections.OrderedDict(zip(names, start)),
+            collections.OrderedDict(zip(names, final)), curves, per_epoch,
+            order)
+        comparisons.append(compare.compare(traces[backend], reference))
+    return ParityReport(comparisons, traces)

@@ -1,0 +1,135 @@
+"""Workloads: the golden ``config`` plus the arrays and data it names.
+
+A workload is exactly a golden file's ``config`` (sizes, activation,
+optimizer and its settings, reg, bias_reg, batch, epochs, seeds), with the
+initial weights and batch order from the npz next to it and the digits data
+set. The built-in workloads are the golden training cases plus ``adam_l2``
+(no Adam golden exists: the ``sgd_l2`` case with TF1's ``AdamOptimizer(0.001,
+epsilon=1e-8)``, whose reference is the ``tf1-graph`` backend).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import copy
+import json
+import os
+
+import numpy as np
+
+GOLDEN_FORMAT = "compat-reg-golden/1"
+
+
+def golden_dir():
+    """The ``golden`` folder shipped inside the package."""
+    import compat_reg
+    return os.path.join(os.path.dirname(os.path.abspath(compat_reg.__file__)),
+                        "golden")
+
+
+class Data(object):
+    """Train and test arrays of a classification data set."""
+
+    def __init__(self, x_train, y_train, x_test, y_test):
+        self.x_train = np.asarray(x_train)
+        self.y_train = np.asarray(y_train).astype(np.int64)
+        self.x_test = np.asarray(x_test)
+        self.y_test = np.asarray(y_test).astype(np.int64)
+
+    @classmethod
+    def load(cls, path):
+        """Read ``x_train, y_train, x_test, y_test`` from an npz file."""
+        with np.load(path) as arrays:
+            return cls(arrays["x_train"], arrays["y_train"],
+                       arrays["x_test"], arrays["y_test"])
+
+
+class Workload(object):
+    """One training run to reproduce.
+
+    Attributes:
+      name: short id (``sgd_l2``).
+      config: the golden ``config`` dict, unchanged.
+      init: list of initial arrays, ``[w0, b0, w1, b1, ...]``.
+      batch_order: int array (epochs, steps, batch) of row indices.
+      data: a ``Data``.
+      golden_path: the golden JSON this came from, or None.
+      reference: ``"golden"`` or the backend that serves as reference.
+    """
+
+    def __init__(self, name, config, init, batch_order, data,
+                 golden_path=None, reference="golden"):
+        self.name = name
+        self.config = config
+        self.init = init
+        self.batch_order = np.asarray(batch_order)
+        self.data = data
+        self.golden_path = golden_path
+        self.reference = reference
+
+    def variable_names(self):
+        """Canonical names ``dense_<i>/kernel``, ``dense_<i>/bias`` in order."""
+        names = []
+        for i in range(len(self.config["sizes"]) - 1):
+            names.extend(["dense_%d/kernel" % i, "dense_%d/bias" % i])
+        return names
+
+    def truncated(self, epochs):
+        """The same workload cut to its first ``epochs`` epochs."""
+        if epochs is None or epochs >= self.config["epochs"]:
+            return self
+        config = copy.deepcopy(self.config)
+        config["epochs"] = int(epochs)
+        return Workload(self.name, config, self.init,
+                        self.batch_order[:epochs], self.data,
+                        self.golden_path, self.reference)
+
+    def with_config(self, **changes):
+        """A copy with some config entries changed (the arrays are shared)."""
+        config = copy.deepcopy(self.config)
+        config.update(changes)
+        return Workload(self.name, config, self.init, self.batch_order,
+                        self.data, self.golden_path, self.reference)
+
+
+def read_golden(path):
+    """(json dict, npz arrays dict, Data) of a golden training file."""
+    with open(path) as handle:
+        record = json.load(handle)
+    if record.get("format") != GOLDEN_FORMAT:
+        raise ValueError("%s is not a %s file (format %r)" % (
+            path, GOLDEN_FORMAT, record.get("format")))
+    folder = os.path.dirname(os.path.abspath(path))
+    with np.load(os.path.join(folder, record["arrays"])) as npz:
+        arrays = dict((key, npz[key]) for key in npz.files)
+    data = Data.load(os.path.join(folder, record.get("data", "digits.npz")))
+    return record, arrays, data
+
+
+def from_golden(path):
+    """The workload of a golden training file (any file in that format)."""
+    record, arrays, data = read_golden(path)
+    config = record["config"]
+    init = []
+    for i in range(len(config["sizes"]) - 1):
+        init.extend([arrays["init_w%d" % i], arrays["init_b%d" % i]])
+    return Workload(record.get("id") or os.path.basename(path)[:-5], config,
+                    init, arrays["batch_order"], data, golden_path=path)
+
+
+GOLDEN_CASES = ("sgd_none", "sgd_l2", "momentum_l1_l2")
+BUILTIN = GOLDEN_CASES + ("adam_l2",)
+
+
+def builtin(name):
+    """A built-in workload by name (see ``BUILTIN``)."""
+    if name in GOLDEN_CASES:
+        return from_golden(os.path.join(golden_dir(), "train_%s.json" % name))
+    if name == "adam_l2":
+        base = builtin("sgd_l2")
+        work = base.with_config(optimizer="adam", lr=0.001, epsilon=1e-8)
+        work.name = "adam_l2"
+        work.golden_path = None
+        work.reference = "tf1-graph"
+        return work
+    raise KeyError("unknown workload %r; built-in: %s" % (
+        name, ", ".join(BUILTIN)))

@@ -1,0 +1,26 @@
+"""Traces survive a save/load round trip bit for bit."""
+
+import numpy as np
+
+from compat_reg.parity import trace
+
+
+def test_round_trip(runs, tmp_path):
+    original = runs.get("sgd_l2", "tf1-graph", epochs=1)
+    path = str(tmp_path / "t.json")
+    original.save(path)
+    loaded = trace.load(path)
+    assert loaded.curves == original.curves
+    assert loaded.env == original.env
+    assert list(loaded.final_weights) == list(original.final_weights)
+    for key, value in original.final_weights.items():
+        assert loaded.final_weights[key].dtype == value.dtype
+        np.testing.assert_array_equal(loaded.final_weights[key], value)
+    assert loaded.dumps() == original.dumps()
+
+
+def test_collect_reads_folders_and_skips_non_traces(runs, tmp_path):
+    runs.get("sgd_l2", "tf1-graph", epochs=1).save(str(tmp_path / "t.json"))
+    (tmp_path / "other.json").write_text('{"cases": []}')
+    found = trace.collect([str(tmp_path)])
+    assert [t.backend for t in found] == ["tf1-graph"]
