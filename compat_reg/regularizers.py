@@ -128,7 +128,7 @@ def l2_regularizer(scale, scope=None):
     >>> import numpy as np
     >>> float(l2_regularizer(0.5)(np.array([1., -2.], np.float32)))
     1.25
-    >>> l2_regularizer(0.02).get_config()
+    >>> {k: round(v, 6) for k, v in l2_regularizer(0.02).get_config().items()}
     {'l2': 0.01}
 
     A zero scale disables the regularizer, as in TF1: nothing lands in
@@ -163,7 +163,7 @@ def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
     when the other scale is zero (contrib did the same), or ``None`` when
     both are.
 
-    >>> l1_l2_regularizer(0.01, 0.02).get_config()
+    >>> {k: round(v, 6) for k, v in l1_l2_regularizer(0.01, 0.02).get_config().items()}
     {'l1': 0.01, 'l2': 0.01}
 
     Raises:
@@ -224,7 +224,7 @@ def sum_regularizer(regularizer_list, scope=None):
     fold into one ``keras.regularizers.L1L2``; anything else gives a
     ``SumRegularizer``.
 
-    >>> sum_regularizer([l1_regularizer(0.01), l2_regularizer(0.02)]).get_config()
+    >>> {k: round(v, 6) for k, v in sum_regularizer([l1_regularizer(0.01), l2_regularizer(0.02)]).get_config().items()}
     {'l1': 0.01, 'l2': 0.01}
     >>> sum_regularizer([]) is None
     True
@@ -290,7 +290,7 @@ def from_spec(spec, factories=None):
     golden README defines them. ``factories`` is any module with contrib's
     names (default: this one; ``tf_slim`` is another).
 
-    >>> from_spec(["sum", 0.01, 0.02]).get_config()
+    >>> {k: round(v, 6) for k, v in from_spec(["sum", 0.01, 0.02]).get_config().items()}
     {'l1': 0.01, 'l2': 0.01}
     """
     if spec is None:

@@ -27,7 +27,7 @@ def test_weights_collection_is_a_hazard(call):
     src = TF + "r = None\np = tf.contrib.layers." + call + "\n"
     assert codes(src) == [(3, "weights-collection")]
     # still reported once rewritten: the hazard is in the code, not the spelling
-    assert codes(migrated(src)) == [(4, "weights-collection")]
+    assert codes(migrated(src)) == [(5, "weights-collection")]
 
 
 def test_weights_from_a_name_bound_to_the_collection():
