@@ -224,7 +224,8 @@ def sum_regularizer(regularizer_list, scope=None):
     fold into one ``keras.regularizers.L1L2``; anything else gives a
     ``SumRegularizer``.
 
-    >>> {k: round(v, 6) for k, v in sum_regularizer([l1_regularizer(0.01), l2_regularizer(0.02)]).get_config().items()}
+    >>> reg = sum_regularizer([l1_regularizer(0.01), l2_regularizer(0.02)])
+    >>> {k: round(v, 6) for k, v in reg.get_config().items()}
     {'l1': 0.01, 'l2': 0.01}
     >>> sum_regularizer([]) is None
     True

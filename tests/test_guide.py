@@ -1,0 +1,239 @@
+"""migration_guide.md is checked by running it.
+
+How the examples run (the helper is tests/guide_claims.py):
+
+* Every ```python block is executed. The blocks of one ``## `` section share
+  one namespace, in order; each section starts from an empty namespace.
+  All in-process blocks run in ONE child Python process (started once per
+  test session), so the guide's global changes (``compat_reg.install()``,
+  a mixed-precision policy, seeds) never leak into the rest of the suite,
+  and the suite's state (thread settings, op determinism) never leaks into
+  the guide. Each block is then one test here.
+* ``<!-- tf1-graph -->`` before a block: it uses only ``tf.compat.v1`` graph
+  mode inside ``with tf.Graph().as_default():``. On TF 1.x only these blocks
+  run (each in a fresh namespace); on TF2 they run with their section.
+* ``<!-- subprocess -->`` before a block: it runs alone in its own Python
+  process (it sets logical devices or process-wide determinism).
+* ```sh blocks are not executed, but every ``compat-reg ...`` command the
+  guide names must exist (``--help`` exits 0).
+* Every relative link must resolve, and a link whose text names a test
+  function must point at a file that defines it.
+
+Runs in well under a minute: one child process for the in-process blocks
+(~11 s), one per subprocess block (~7-10 s each).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import guide_claims
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GUIDE = os.path.join(ROOT, "migration_guide.md")
+BLOCKS = guide_claims.parse(GUIDE)
+PYTHON = [b for b in BLOCKS if b.lang == "python"]
+
+try:
+    import tensorflow as tf
+    TF1 = tf.__version__.startswith("1.")
+except ImportError:  # pragma: no cover
+    tf = None
+    TF1 = False
+
+
+def _env():
+    paths = [ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths),
+                TF_CPP_MIN_LOG_LEVEL="2")
+
+
+@pytest.fixture(scope="module")
+def in_process_results(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("guide") / "results.json")
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tests", "guide_claims.py"), GUIDE, out],
+        env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        universal_newlines=True, timeout=600)
+    if not os.path.exists(out):
+        pytest.fail("guide runner crashed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
+    with open(out) as handle:
+        return json.load(handle)
+
+
+def _runs_here(block):
+    if block.marker == "subprocess":
+        return not TF1
+    return block.marker == "tf1-graph" or not TF1
+
+
+@pytest.mark.parametrize("block", PYTHON, ids=[b.id for b in PYTHON])
+def test_python_block_runs(block, in_process_results):
+    if not _runs_here(block):
+        pytest.skip("TF2 example; on TF 1.x only <!-- tf1-graph --> blocks run")
+    if block.marker == "subprocess":
+        proc = subprocess.run([sys.executable, "-c", block.code], env=_env(), cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=300)
+        assert proc.returncode == 0, (
+            "migration_guide.md:%d failed:\n%s" % (block.line, proc.stderr[-4000:]))
+        return
+    assert block.id in in_process_results, "block was not run"
+    error = in_process_results[block.id]
+    assert error is None, "migration_guide.md:%d failed:\n%s" % (block.line, error)
+
+
+def test_every_example_checks_itself():
+    """Examples assert their numbers, so a stated number that stops being
+    true fails the suite."""
+    assert len(PYTHON) >= 15
+    for block in PYTHON:
+        assert "assert" in block.code, "migration_guide.md:%d asserts nothing" % block.line
+
+
+def test_tf1_graph_blocks_build_their_own_graph():
+    tf1_blocks = [b for b in PYTHON if b.marker == "tf1-graph"]
+    assert len(tf1_blocks) >= 3
+    for block in tf1_blocks:
+        assert ".as_default()" in block.code, block
+        assert "tf.compat.v1" in block.code, block
+
+
+def test_markers_are_known_and_attached():
+    """Each marker line is a known marker and sits right before a block."""
+    lines = open(GUIDE).read().splitlines()
+    markers = [line.strip()[4:-3].strip() for line in lines
+               if re.match(r"^<!--\s*[\w-]+\s*-->\s*$", line)]
+    for name in markers:
+        assert name in guide_claims.MARKERS, name
+    for name in guide_claims.MARKERS:
+        assert markers.count(name) == sum(b.marker == name for b in BLOCKS), name
+
+
+# -- commands ---------------------------------------------------------------
+
+def _commands():
+    """(subcommand, sub-subcommand or None) of every `compat-reg ...` named."""
+    text = open(GUIDE).read()
+    found = set()
+    for match in re.finditer(r"compat-reg ([a-z]+)(?: ([a-z]+))?", text):
+        sub, subsub = match.group(1), match.group(2)
+        if sub == "parity" and subsub not in ("run", "record", "compare", "replay"):
+            subsub = None
+        if sub != "parity":
+            subsub = None
+        found.add((sub, subsub))
+    return sorted(found, key=lambda c: (c[0], c[1] or ""))
+
+
+COMMANDS = _commands()
+
+
+def test_guide_names_the_commands():
+    subs = set(sub for sub, _ in COMMANDS)
+    assert {"check", "parity", "migrate"} <= subs, COMMANDS
+    assert {s for _, s in COMMANDS if s} == {"run", "record", "compare", "replay"}
+
+
+@pytest.mark.parametrize("sub,subsub", COMMANDS, ids=["%s-%s" % c for c in COMMANDS])
+def test_command_exists(sub, subsub, capsys):
+    if sub == "migrate":
+        pytest.importorskip("libcst")
+    from compat_reg import cli
+    argv = [sub] + ([subsub] if subsub else []) + ["--help"]
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 0, argv
+    assert capsys.readouterr().out.strip()
+
+
+def test_parity_options_in_the_guide_exist(capsys):
+    """--plot, --optimizers keras, --port NAME, --backend, --workload."""
+    from compat_reg import cli
+    with pytest.raises(SystemExit):
+        cli.main(["parity", "run", "--help"])
+    text = capsys.readouterr().out
+    for option in ("--plot", "--optimizers", "--port", "--backend", "--workload", "--all"):
+        assert option in text
+    for port in ("l2-unhalved", "no-penalty", "fit-double", "adam-eps-default", "fresh-init"):
+        assert port in text
+        assert port in open(GUIDE).read()
+
+
+# -- links and figures --------------------------------------------------------
+
+LINKS = re.findall(r"\[([^\]]+)\]\(([^)#\s]+)(#[^)]*)?\)", open(GUIDE).read())
+
+
+def test_links_resolve():
+    local = [(text, target) for text, target, _ in LINKS if "://" not in target]
+    assert len(local) >= 30
+    for text, target in local:
+        path = os.path.join(ROOT, target)
+        assert os.path.exists(path), target
+        name = text.strip("`").split("::")[-1]
+        if re.match(r"^test_\w+$", name) and target.endswith(".py"):
+            assert re.search(r"^\s*def %s\(" % name, open(path).read(), re.M), (
+                "%s does not define %s" % (target, name))
+
+
+def test_anchor_links_point_at_sections():
+    text = open(GUIDE).read()
+    headings = re.findall(r"^## (.+)$", text, re.M)
+
+    def slug(heading):
+        heading = heading.lower().replace("`", "")
+        return re.sub(r"[^\w\- ]", "", heading).replace(" ", "-")
+
+    slugs = set(slug(h) for h in headings)
+    for anchor in re.findall(r"\]\(#([^)]+)\)", text):
+        assert anchor in slugs, anchor
+
+
+@pytest.mark.parametrize("name", ["parity_sgd_l2.png", "parity_sgd_none.png"])
+def test_figures_are_committed_pngs(name):
+    path = os.path.join(ROOT, "docs", "figures", name)
+    assert "docs/figures/" + name in open(GUIDE).read()
+    with open(path, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# -- claims about tf_upgrade_v2 -------------------------------------------------
+
+TF1_SOURCE = '''\
+import tensorflow as tf
+w = tf.get_variable("w", [784, 10], regularizer=tf.contrib.layers.l2_regularizer(scale=0.01))
+r1 = tf.contrib.layers.l1_regularizer(0.01)
+r3 = tf.contrib.layers.l1_l2_regularizer(0.01, 0.02)
+r4 = tf.contrib.layers.sum_regularizer([r1, r3])
+p = tf.contrib.layers.apply_regularization(r1, [w])
+loss = tf.losses.get_regularization_loss()
+entries = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+'''
+
+
+def test_tf_upgrade_v2_rewrites_as_documented(tmp_path):
+    """Section 9's table: what TF's own upgrade script writes."""
+    upgrade = os.path.join(os.path.dirname(sys.executable), "tf_upgrade_v2")
+    if TF1 or not os.path.exists(upgrade):
+        pytest.skip("tf_upgrade_v2 is not installed here")
+    source, target = tmp_path / "tf1.py", tmp_path / "tf2.py"
+    source.write_text(TF1_SOURCE)
+    subprocess.run([upgrade, "--infile", str(source), "--outfile", str(target)],
+                   check=True, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, env=_env())
+    out = target.read_text()
+    assert "tf.keras.regularizers.l2(l=0.5 * (0.01))" in out
+    assert "tf.keras.regularizers.l1(0.01)" in out
+    for untouched in ("tf.contrib.layers.l1_l2_regularizer(0.01, 0.02)",
+                      "tf.contrib.layers.sum_regularizer([r1, r3])",
+                      "tf.contrib.layers.apply_regularization(r1, [w])"):
+        assert untouched in out
+    assert "tf.compat.v1.losses.get_regularization_loss()" in out
+    assert "tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)" in out
+    report = open(GUIDE).read()
+    assert "`tf.keras.regularizers.l2(l=0.5 * (0.01))`" in report
