@@ -70,7 +70,9 @@ class Comparison(object):
 
     def message(self):
         """All failures and diagnoses as one text (empty when ok)."""
-        lines = ["%s vs %s:" % (self.candidate.name, self.reference.name)]
+        lines = ["%s vs %s, workload %s:" % (
+            self.candidate.name, self.reference.name,
+            self.candidate.workload.get("name", "?"))]
         lines.extend("  FAIL " + f for f in self.failures)
         lines.extend("  likely cause: " + d for d in self.diagnoses)
         return "\n".join(lines) if not self.ok else ""
