@@ -201,7 +201,11 @@ def _revived_placeholder():
 
 def flatten_layers(layer):
     """``layer`` and every layer nested in it, parents first, each once."""
-    return list(layer._flatten_layers(include_self=True, recursive=True))
+    if hasattr(layer, "_flatten_layers"):
+        return list(layer._flatten_layers(include_self=True, recursive=True))
+    # TF 1.15's built-in Keras: layers are tf.Modules
+    return [layer] + [m for m in layer.submodules
+                      if isinstance(m, keras.layers.Layer)]
 
 
 _ACTIVITY_MEAN = []
