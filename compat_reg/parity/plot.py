@@ -52,7 +52,8 @@ def plot(results, path):
                                   collections.OrderedDict())
         for t in (result.reference, result.candidate):
             group.setdefault(id(t), (t, result.reference))
-    envs = set(r.candidate.env.get("tensorflow") for r in results)
+    from compat_reg.parity.trace import env_name
+    envs = set(env_name(r.candidate.env) for r in results)
     many = len(envs) > 1
     fig, axes = plt.subplots(len(groups), 4, figsize=(19, 3.6 * len(groups)),
                              squeeze=False)
