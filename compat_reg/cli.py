@@ -3,6 +3,7 @@
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import os
 import sys
 
 DESCRIPTION = """\
@@ -62,6 +63,9 @@ def _check(args):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    # TensorFlow's C++ start-up chatter (CUDA probes, oneDNN notes) would
+    # bury the tables; a user's own setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if argv and argv[0] == "parity":
         from compat_reg.parity.cli import main as parity_main
         return parity_main(argv[1:])
