@@ -67,8 +67,9 @@ def test_deterministic_turns_on_op_determinism():
     code = ("import compat_reg, tensorflow as tf, os\n"
             "done = compat_reg.set_seed(1, deterministic=True)\n"
             "from tensorflow.python.framework import config\n"
-            "on = (config.is_op_determinism_enabled() if hasattr(config, 'is_op_determinism_enabled')"
-            " else os.environ.get('TF_DETERMINISTIC_OPS') == '1')\n"
+            "on = (config.is_op_determinism_enabled()\n"
+            "      if hasattr(config, 'is_op_determinism_enabled')\n"
+            "      else os.environ.get('TF_DETERMINISTIC_OPS') == '1')\n"
             "print(done['determinism'], on)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))

@@ -1,12 +1,17 @@
 """Rewrite one module's source: dispatch each call to its rewrite, then fix
-the imports and collect what could not be fixed."""
+the imports and collect what could not be fixed.
+
+One parse, then one cheap read-only walk (``_walk.walk``) that both looks
+for hazards and marks the nodes on the way to something to rewrite; the
+libcst transformer then enters only those, and line numbers are generated
+only when a site or a finding needs one."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from typing import Dict, List, Optional, Set, Union
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from compat_reg.migrate import _hazards
 from compat_reg.migrate._helpers import Context, Finding, Site, expr
@@ -15,6 +20,8 @@ from compat_reg.migrate._names import (
 from compat_reg.migrate._rewrites import (
     apply_regularization, collection_reads, imports, regularizer_calls,
     sum_regularizer)
+from compat_reg.migrate._rewrites.imports import uses
+from compat_reg.migrate._walk import Lines, walk
 
 REWRITES = (regularizer_calls, sum_regularizer, apply_regularization,
             collection_reads)
@@ -29,24 +36,63 @@ class Result:
     sites: List[Site]
 
 
-class _Transformer(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+class _Survey(_hazards.Scan):
+    """The hazard scan, which also marks (by id) every node the transformer
+    has to enter: the calls, ``*_regularizer=`` arguments and references to
+    rewrite, and their ancestors."""
 
-    def __init__(self, target: str, names: Names, module: cst.Module) -> None:
+    def __init__(self, names: Names, line_of) -> None:
+        super().__init__(names, line_of)
+        self.path: List[cst.CSTNode] = []
+        self.hot: Set[int] = set()
+
+    def _mark(self, node: cst.CSTNode) -> None:
+        self.hot.add(id(node))
+        for ancestor in reversed(self.path):
+            if id(ancestor) in self.hot:
+                break
+            self.hot.add(id(ancestor))
+
+    def _reference(self, value: cst.BaseExpression) -> bool:
+        return isinstance(value, (cst.Name, cst.Attribute)) and \
+            contrib_factory(self.names.resolve(value)) is not None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        super().visit_Call(node)
+        qualname = self.names.resolve(node.func)
+        if contrib_factory(qualname) is not None or collection_reads.reader(
+                self, qualname, node) is not None:
+            self._mark(node)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if (node.keyword is not None and node.keyword.value.endswith(
+                "regularizer")) or self._reference(node.value):
+            self._mark(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        if self._reference(node.value):
+            self._mark(node)
+
+
+class _Transformer(cst.CSTTransformer):
+    """Enters only the nodes in ``hot`` (their ``leave_`` runs either way):
+    nothing else can change."""
+
+    def __init__(self, target: str, names: Names, module: cst.Module,
+                 line_of, hot: Set[int]) -> None:
         super().__init__()
-        self.ctx = Context(target, names, module, self._line,
+        self.ctx = Context(target, names, module, line_of,
                            model_in_reach=self._model_in_reach)
+        self._line = line_of
+        self.hot = hot
         self.names = names
         self.scopes: List[Dict[str, object]] = [
             {"models": _models(module.body, names), "keras_class": False}]
         self.arguments: Dict[int, str] = {}
         self.changed = False
-
-    def _line(self, node: cst.CSTNode) -> int:
-        try:
-            return self.get_metadata(PositionProvider, node).start.line
-        except KeyError:
-            return 0
+        #: name counts of the rewritten module minus those of the original
+        self.uses: Counter = Counter()
 
     # --- where a model is in reach -------------------------------------
     def _model_in_reach(self) -> Optional[str]:
@@ -84,7 +130,7 @@ class _Transformer(cst.CSTTransformer):
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)
                       ) and not isinstance(node, cst.FunctionDef):
             self.ctx.comments.append([])
-        return super().on_visit(node)
+        return super().on_visit(node) and id(node) in self.hot
 
     def on_leave(self, original, updated):
         result = super().on_leave(original, updated)
@@ -132,7 +178,13 @@ class _Transformer(cst.CSTTransformer):
         self.ctx.sites.append(Site(self._line(original), "reference", name,
                                    True))
         self.changed = True
-        return expr(self.ctx.compat_reg(name))
+        return self._replaced(updated, expr(self.ctx.compat_reg(name)))
+
+    def _replaced(self, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+        """Keep ``uses``: how the name counts of ``Names.uses`` change."""
+        self.uses.update(uses(new))
+        self.uses.subtract(uses(old))
+        return new
 
     def leave_Call(self, original: cst.Call,
                    updated: cst.Call) -> cst.BaseExpression:
@@ -147,8 +199,10 @@ class _Transformer(cst.CSTTransformer):
             else "regularizer"
         self.ctx.sites.append(Site(self._line(original), kind, name,
                                    new is not None))
-        self.changed = self.changed or new is not None
-        return updated if new is None else new
+        if new is None:
+            return updated
+        self.changed = True
+        return self._replaced(updated, new)
 
 
 def _models(body, names: Names) -> Set[str]:
@@ -171,20 +225,21 @@ def migrate_source(source: Union[str, bytes], target: str = "compat_reg"
     """Rewrite one module. Raises ``libcst.ParserSyntaxError`` if it does
     not parse. Bytes in, bytes out (the file's encoding is kept)."""
     module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module)
-    module = wrapper.module
+    line_of = Lines(module)
     names = Names(module)
-    transformer = _Transformer(target, names, module)
-    new = wrapper.visit(transformer)
-    positions = wrapper.resolve(PositionProvider)
-    findings = _hazards.scan(
-        module, names, lambda node: positions[node].start.line)
+    survey = _Survey(names, line_of)
+    walk(module, survey, survey.path)
+    transformer = _Transformer(target, names, module, line_of, survey.hot)
+    new = module.visit(transformer) if survey.hot else module
+    findings = survey.report()
     ctx = transformer.ctx
     if transformer.changed:
-        new = imports.remove_unused(module, new, names)
-        new = imports.add(new, sorted(ctx.imports))
-    out = new.bytes if isinstance(source, bytes) else new.code
+        new = imports.remove_unused(new, names, transformer.uses)
+        new = imports.add(new, ctx.imports)
+        out = new.bytes if isinstance(source, bytes) else new.code
+    else:
+        out = source  # what libcst would generate from the unchanged tree
     findings = sorted(set(findings) | set(ctx.findings),
                       key=lambda f: (f.line, f.kind, f.code))
-    return Result(out, out != source, findings,
-                  sorted(set(ctx.sites), key=lambda s: (s.line, s.kind)))
+    sites = sorted(dict.fromkeys(ctx.sites), key=lambda s: (s.line, s.kind))
+    return Result(out, out != source, findings, sites)

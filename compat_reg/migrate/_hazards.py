@@ -19,6 +19,7 @@ from compat_reg.migrate._helpers import Finding, bind
 from compat_reg.migrate._names import (
     Names, compat_reg_factory, contrib_factory, dotted, keras_regularizer)
 from compat_reg.migrate._rewrites import collection_reads, regularizer_calls
+from compat_reg.migrate._walk import walk
 
 _CONSUMERS = frozenset((
     "get_regularization_loss", "get_regularization_losses", "get_total_loss",
@@ -29,16 +30,19 @@ _FITS = frozenset(("fit", "fit_generator", "train_on_batch"))
 _SUMS = frozenset(("sum", "add_n", "reduce_sum", "accumulate_n"))
 
 
-class _Scan(cst.CSTVisitor):
-    def __init__(self, names: Names, line_of: Callable[[cst.CSTNode], int],
-                 findings: List[Finding]) -> None:
+class Scan:
+    """Run by ``_walk.walk`` over the original module; ``report()`` then
+    gives the findings. Lines are looked up only for what is reported."""
+
+    def __init__(self, names: Names,
+                 line_of: Callable[[cst.CSTNode], int]) -> None:
         self.names = names
         self.line_of = line_of
-        self.findings = findings
-        self.created: List[int] = []
+        self.findings: List[Finding] = []
+        self.created: List[cst.CSTNode] = []
         self.consumed = False
-        self.fits: List[int] = []
-        self.manual: List[int] = []
+        self.fits: List[cst.CSTNode] = []
+        self.manual: List[cst.CSTNode] = []
         self.weights_names: Set[str] = set()
 
     def hazard(self, node: cst.CSTNode, code: str, message: str) -> None:
@@ -76,9 +80,9 @@ class _Scan(cst.CSTVisitor):
         qualname = self.names.resolve(node.func)
         factory = contrib_factory(qualname) or compat_reg_factory(qualname)
         if factory in regularizer_calls.NAMES or factory == "sum_regularizer":
-            self.created.append(self.line_of(node))
+            self.created.append(node)
         elif keras_regularizer(qualname):
-            self.created.append(self.line_of(node))
+            self.created.append(node)
         if factory in regularizer_calls.NAMES:
             literal = regularizer_calls.int_literal_scale(factory, node)
             if literal is not None:
@@ -91,14 +95,14 @@ class _Scan(cst.CSTVisitor):
         func = dotted(node.func) or ""
         last = func.rpartition(".")[2]
         if isinstance(node.func, cst.Attribute) and last in _FITS:
-            self.fits.append(self.line_of(node))
+            self.fits.append(node)
         if collection_reads.reader(_Names(self.names), qualname, node) or (
                 qualname or "").startswith("compat_reg.get_regularization_"):
-            self.manual.append(self.line_of(node))
+            self.manual.append(node)
         if last in _SUMS and any(
                 isinstance(a.value, cst.Attribute) and
                 a.value.attr.value == "losses" for a in node.args):
-            self.manual.append(self.line_of(node))
+            self.manual.append(node)
 
     def _apply(self, node: cst.Call) -> None:
         args = bind(node, ("regularizer", "weights_list"))
@@ -119,6 +123,24 @@ class _Scan(cst.CSTVisitor):
                     "nothing fills in TF2 (only contrib layers did); pass the "
                     "weights, e.g. model.trainable_weights" % why)
 
+    def report(self) -> List[Finding]:
+        findings = list(self.findings)
+        if self.created and not self.consumed:
+            findings.append(Finding(
+                self.line_of(self.created[0]), "hazard", "penalty-never-added",
+                "regularizers are created but no penalty is ever added to a "
+                "loss in this file (no get_regularization_loss, "
+                "REGULARIZATION_LOSSES read, .losses, add_loss or fit)"))
+        if self.fits and self.manual:
+            fit = self.line_of(self.fits[0])
+            for node in self.manual:
+                findings.append(Finding(
+                    self.line_of(node), "hazard", "fit-double-count",
+                    "regularization losses added by hand next to fit (line "
+                    "%d), which adds model.losses itself: counted twice"
+                    % fit))
+        return sorted(set(findings), key=lambda f: (f.line, f.code))
+
 
 class _Names:
     """The bit of the rewrite context ``collection_reads.reader`` uses."""
@@ -129,20 +151,6 @@ class _Names:
 
 def scan(module: cst.Module, names: Names,
          line_of: Callable[[cst.CSTNode], int]) -> List[Finding]:
-    findings: List[Finding] = []
-    visitor = _Scan(names, line_of, findings)
-    module.visit(visitor)
-    if visitor.created and not visitor.consumed:
-        findings.append(Finding(
-            visitor.created[0], "hazard", "penalty-never-added",
-            "regularizers are created but no penalty is ever added to a loss "
-            "in this file (no get_regularization_loss, REGULARIZATION_LOSSES "
-            "read, .losses, add_loss or fit)"))
-    if visitor.fits and visitor.manual:
-        for line in visitor.manual:
-            findings.append(Finding(
-                line, "hazard", "fit-double-count",
-                "regularization losses added by hand next to fit (line %d), "
-                "which adds model.losses itself: counted twice"
-                % visitor.fits[0]))
-    return sorted(set(findings), key=lambda f: (f.line, f.code))
+    visitor = Scan(names, line_of)
+    walk(module, visitor)
+    return visitor.report()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, Dict, List, Optional, Sequence
 
 import libcst as cst
@@ -9,6 +10,9 @@ import libcst as cst
 from compat_reg.migrate._names import Names
 
 TARGETS = ("compat_reg", "keras")
+# What ``from tensorflow import keras`` is bound to under --target keras
+# when the file's ``keras`` is another Keras and no ``tf`` is in reach.
+TF_KERAS_ALIAS = "tf_keras_api"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Context:
     sites: List[Site] = dataclasses.field(default_factory=list)
     imports: set = dataclasses.field(default_factory=set)
     comments: List[List[str]] = dataclasses.field(default_factory=list)
+    _keras: Optional[str] = None
 
     def code(self, node: cst.CSTNode) -> str:
         return " ".join(self.module.code_for_node(node).split())
@@ -56,14 +61,40 @@ class Context:
 
     def compat_reg(self, name: str) -> str:
         if self.names.table.get("compat_reg") != "compat_reg":
-            self.imports.add("compat_reg")
+            self.imports.add("import compat_reg")
         return "compat_reg." + name
 
     def keras(self, name: str) -> str:
-        if self.names.table.get("keras") not in ("keras", "tensorflow.keras",
-                                                 "tf_keras"):
-            self.imports.add("keras")
-        return "keras.regularizers." + name
+        """``<the Keras tf.keras is>.regularizers.<name>``: regularizers of
+        another Keras than the one of the file's ``tf.keras`` layers would
+        not serialize with them (``import keras`` is Keras 3 even where
+        ``tf.keras`` is tf_keras, under ``TF_USE_LEGACY_KERAS=1``)."""
+        if self._keras is None:
+            self._keras = self._keras_module()
+        return self._keras + ".regularizers." + name
+
+    def _keras_module(self) -> str:
+        table, bound = self.names.table, self.names.bound
+        if table.get("keras") == "tensorflow.keras":
+            return "keras"
+        if "keras" not in bound:
+            self.imports.add("from tensorflow import keras")
+            return "keras"
+        # ``keras`` is bound to something else (the standalone package, say):
+        # leave it be, and reach tf.keras another way
+        for local in sorted(table):
+            if table[local] == "tensorflow.keras":
+                return local
+        tensorflow = sorted(local for local in table
+                            if table[local] == "tensorflow")
+        if tensorflow:
+            return ("tf" if "tf" in tensorflow else tensorflow[0]) + ".keras"
+        alias, number = TF_KERAS_ALIAS, 1
+        while alias in bound:
+            number += 1
+            alias = "%s_%d" % (TF_KERAS_ALIAS, number)
+        self.imports.add("from tensorflow import keras as " + alias)
+        return alias
 
 
 def bind(call: cst.Call,
@@ -120,7 +151,9 @@ def halve(ctx: Context, node: cst.BaseExpression) -> str:
     return "0.5 * (%s)" % ctx.code(node)
 
 
+@functools.lru_cache(maxsize=4096)
 def expr(code: str) -> cst.BaseExpression:
+    """The expression ``code`` (nodes are immutable: parsed once each)."""
     return cst.parse_expression(code)
 
 

@@ -10,9 +10,12 @@ an import of contrib's) is dropped: it is left alone rather than guessed.
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Dict, Iterator, List, Optional, Set
 
 import libcst as cst
+
+from compat_reg.migrate._walk import walk
 
 _CANONICAL_PREFIXES = (
     ("tensorflow.compat.v1.", "tensorflow."),
@@ -91,11 +94,43 @@ def target_names(node: cst.BaseExpression) -> Iterator[str]:
 _OTHER = "<other>"
 
 
-class _Bindings(cst.CSTVisitor):
-    """Every way each name is bound: an import path, an alias expression,
-    or something else (a def, a parameter, a loop variable...)."""
+class Uses:
+    """How often each name is read (not bound, not imported): every Name
+    but an attribute's or keyword's name, a plain assignment target, and
+    those in imports. Run by ``_walk.walk``."""
 
     def __init__(self) -> None:
+        self.count: Counter = Counter()
+        self.skip: Set[int] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self.skip:
+            self.count[node.value] += 1
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.skip.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+        return not isinstance(node.target, cst.Name)
+
+
+class _Bindings(Uses):
+    """Every way each name is bound: an import path, an alias expression,
+    or something else (a def, a parameter, a loop variable...); and, in the
+    same walk, the ``Uses`` (which enters no import either)."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.imports: Dict[str, Set[str]] = {}
         self.aliases: Dict[str, List[cst.BaseExpression]] = {}
 
@@ -180,7 +215,9 @@ class Names:
 
     def __init__(self, module: cst.Module) -> None:
         bindings = _Bindings()
-        module.visit(bindings)
+        walk(module, bindings)
+        #: how often each name is read (see ``Uses``)
+        self.uses: Counter = bindings.count
         self.bound = set(bindings.imports) | set(bindings.aliases)
         self.table: Dict[str, str] = {}
         self.alias_names: Set[str] = set()

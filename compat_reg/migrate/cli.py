@@ -31,6 +31,11 @@ targets:
               -> keras.regularizers.L2(0.005), l2_regularizer(x) -> L2(0.5 * x),
               l1_l2 -> L1L2(l1=a, l2=0.5 * b), sums folded; a scope becomes a
               comment. Regularizers already in Keras convention are not touched.
+              `keras` is tf.keras's Keras (`from tensorflow import keras` is
+              added; tf_keras under TF_USE_LEGACY_KERAS=1), never a second
+              one; where the file's `keras` is another (`import keras`), it
+              is reached as tf.keras (or `from tensorflow import keras as
+              tf_keras_api` when tensorflow is not imported).
   Both turn collection reads into compat_reg.get_regularization_loss(es)(...).
 
 report (stderr; or --json on stdout):

@@ -8,7 +8,7 @@ TF = "import tensorflow as tf\n"
 @pytest.mark.parametrize(("target", "expected"), (
     ("compat_reg", TF + "import compat_reg\n\n"
      "p = compat_reg.apply_regularization(compat_reg.l2_regularizer(0.05), ws)\n"),
-    ("keras", TF + "import compat_reg\nimport keras\n\n"
+    ("keras", TF + "import compat_reg\nfrom tensorflow import keras\n\n"
      "p = compat_reg.apply_regularization(keras.regularizers.L2(0.025), ws)\n"),
 ))
 def test_rewrite(target, expected):

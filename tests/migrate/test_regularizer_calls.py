@@ -85,36 +85,36 @@ def test_compat_reg_target(src, expected):
 @pytest.mark.parametrize(("src", "expected"), (
     pytest.param(
         TF + "r = tf.contrib.layers.l2_regularizer(scale=0.01)\n",
-        TF + "import keras\n\nr = keras.regularizers.L2(0.005)\n",
+        TF + "from tensorflow import keras\n\nr = keras.regularizers.L2(0.005)\n",
         id="literal halved exactly"),
     pytest.param(
         TF + "r = tf.contrib.layers.l2_regularizer(1e-4)\n",
-        TF + "import keras\n\nr = keras.regularizers.L2(5e-05)\n",
+        TF + "from tensorflow import keras\n\nr = keras.regularizers.L2(5e-05)\n",
         id="exponent literal"),
     pytest.param(
         TF + "r = tf.contrib.layers.l2_regularizer(FLAGS.wd)\n",
-        TF + "import keras\n\nr = keras.regularizers.L2(0.5 * FLAGS.wd)\n",
+        TF + "from tensorflow import keras\n\nr = keras.regularizers.L2(0.5 * FLAGS.wd)\n",
         id="attribute"),
     pytest.param(
         TF + "r = tf.contrib.layers.l2_regularizer(a + b)\n",
-        TF + "import keras\n\nr = keras.regularizers.L2(0.5 * (a + b))\n",
+        TF + "from tensorflow import keras\n\nr = keras.regularizers.L2(0.5 * (a + b))\n",
         id="expression parenthesized"),
     pytest.param(
         TF + "r = tf.contrib.layers.l1_regularizer(scale=0.1)\n",
-        TF + "import keras\n\nr = keras.regularizers.L1(0.1)\n",
+        TF + "from tensorflow import keras\n\nr = keras.regularizers.L1(0.1)\n",
         id="l1 unchanged arithmetic"),
     pytest.param(
         TF + "r = tf.contrib.layers.l1_l2_regularizer(0.01, scale_l2=wd)\n",
-        TF + "import keras\n\n"
+        TF + "from tensorflow import keras\n\n"
         "r = keras.regularizers.L1L2(l1=0.01, l2=0.5 * wd)\n",
         id="l1_l2"),
     pytest.param(
         TF + "r = tf.contrib.layers.l1_l2_regularizer()\n",
-        TF + "import keras\n\nr = keras.regularizers.L1L2(l1=1.0, l2=0.5)\n",
+        TF + "from tensorflow import keras\n\nr = keras.regularizers.L1L2(l1=1.0, l2=0.5)\n",
         id="l1_l2 defaults"),
     pytest.param(
         TF + "r = tf.contrib.layers.l1_l2_regularizer(0.0, 0.02)\n",
-        TF + "import keras\n\nr = keras.regularizers.L2(0.01)\n",
+        TF + "from tensorflow import keras\n\nr = keras.regularizers.L2(0.01)\n",
         id="l1_l2 zero l1 drops out as in contrib"),
     pytest.param(
         TF + "r = tf.contrib.layers.l2_regularizer(0.0)\n",
@@ -123,7 +123,7 @@ def test_compat_reg_target(src, expected):
     pytest.param(
         TF + "def f(x):\n    return tf.layers.dense(x, 3, "
         "kernel_regularizer=tf.contrib.layers.l2_regularizer(0.1, scope='d'))\n",
-        TF + "import keras\n\ndef f(x):\n"
+        TF + "from tensorflow import keras\n\ndef f(x):\n"
         "    # compat-reg: l2_regularizer(scope='d') named its TF1 penalty op; "
         "Keras regularizers have no scope, so that name is gone (the penalty "
         "is unchanged)\n"
@@ -131,10 +131,58 @@ def test_compat_reg_target(src, expected):
         "kernel_regularizer=keras.regularizers.L2(0.05))\n",
         id="scope becomes a comment"),
     pytest.param(
+        "from tensorflow import keras\nimport tensorflow.contrib.slim as slim\n"
+        "r = slim.l2_regularizer(0.1)\n",
+        "from tensorflow import keras\nr = keras.regularizers.L2(0.05)\n",
+        id="tf.keras already imported as keras"),
+    pytest.param(
+        "import tensorflow.keras as keras\nimport tensorflow.contrib.slim as "
+        "slim\nr = slim.l2_regularizer(0.1)\n",
+        "import tensorflow.keras as keras\nr = keras.regularizers.L2(0.05)\n",
+        id="import tensorflow.keras as keras"),
+    pytest.param(
+        "import tensorflow as tf\nfrom tensorflow.compat.v1 import keras\n"
+        "r = tf.contrib.layers.l2_regularizer(0.1)\n",
+        "import tensorflow as tf\nfrom tensorflow.compat.v1 import keras\n"
+        "r = keras.regularizers.L2(0.05)\n",
+        id="tf.compat.v1's keras is tf.keras"),
+    pytest.param(
+        "import keras\nimport tensorflow as tf\n"
+        "r = tf.contrib.layers.l2_regularizer(0.1)\nm = keras.Sequential()\n",
+        "import keras\nimport tensorflow as tf\n"
+        "r = tf.keras.regularizers.L2(0.05)\nm = keras.Sequential()\n",
+        id="standalone keras imported: through tf, no conflicting import"),
+    pytest.param(
+        "import keras\nimport tensorflow.compat.v1 as tf1\n"
+        "r = tf1.contrib.layers.l2_regularizer(0.1)\n",
+        "import keras\nimport tensorflow.compat.v1 as tf1\n"
+        "r = tf1.keras.regularizers.L2(0.05)\n",
+        id="standalone keras, tf under another name"),
+    pytest.param(
         "import keras\nimport tensorflow.contrib.slim as slim\n"
         "r = slim.l2_regularizer(0.1)\n",
-        "import keras\nr = keras.regularizers.L2(0.05)\n",
-        id="keras already imported"),
+        "import keras\nfrom tensorflow import keras as tf_keras_api\n\n"
+        "r = tf_keras_api.regularizers.L2(0.05)\n",
+        id="standalone keras, no tf: tf.keras under its own name"),
+    pytest.param(
+        "import tf_keras as keras\nimport tensorflow.contrib.slim as slim\n"
+        "tf_keras_api = 1\nr = slim.l2_regularizer(0.1)\n",
+        "import tf_keras as keras\nfrom tensorflow import keras as "
+        "tf_keras_api_2\n\ntf_keras_api = 1\n"
+        "r = tf_keras_api_2.regularizers.L2(0.05)\n",
+        id="tf_keras as keras, alias taken: a fresh one"),
+    pytest.param(
+        "import keras\nimport tensorflow.contrib.slim as slim\n"
+        "from tensorflow import keras as tfk\nr = slim.l2_regularizer(0.1)\n",
+        "import keras\nfrom tensorflow import keras as tfk\n"
+        "r = tfk.regularizers.L2(0.05)\n",
+        id="standalone keras and tf.keras under another name"),
+    pytest.param(
+        "import tensorflow as tf\ndef f(keras):\n"
+        "    return tf.contrib.layers.l1_regularizer(0.1)\n",
+        "import tensorflow as tf\ndef f(keras):\n"
+        "    return tf.keras.regularizers.L1(0.1)\n",
+        id="keras bound to something else: not rebound"),
     pytest.param(
         TF + "r = tf.contrib.layers.l2_regularizer(*args)\n",
         TF + "import compat_reg\n\nr = compat_reg.l2_regularizer(*args)\n",

@@ -1,5 +1,5 @@
-"""Imports: ``import compat_reg`` / ``import keras`` are added after the
-module's leading imports where a rewrite needs them, and contrib
+"""Imports: ``import compat_reg`` / ``from tensorflow import keras`` are
+added after the module's leading imports where a rewrite needs them, and contrib
 imports and aliases the rewrites left unused are removed::
 
     from tensorflow.contrib.layers import l2_regularizer, xavier_initializer
@@ -13,46 +13,21 @@ used is none of this tool's business.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from typing import Set
+from typing import Iterable, Iterator, List, Set
 
 import libcst as cst
 
-from compat_reg.migrate._names import Names
+from compat_reg.migrate._names import Names, Uses
+from compat_reg.migrate._walk import walk
 
 NAMES: frozenset = frozenset()
 
 
-class _Uses(cst.CSTVisitor):
-    """How often each name is read (not bound, not imported)."""
-
-    def __init__(self) -> None:
-        self.count: Counter = Counter()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.count[node.value] += 1
-
-    def visit_Import(self, node) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
-        return not isinstance(node.target, cst.Name)
-
-
 def uses(module: cst.Module) -> Counter:
-    visitor = _Uses()
-    module.visit(visitor)
+    visitor = Uses()
+    walk(module, visitor)
     return visitor.count
 
 
@@ -66,6 +41,13 @@ class _Remove(cst.CSTTransformer):
         super().__init__()
         self.unused = unused
         self.emptied: Set[int] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        """Only statements change: expressions and the insides of simple
+        statements are not entered (their ``leave_`` still runs)."""
+        super().on_visit(node)
+        return not isinstance(node, (cst.BaseExpression,
+                                     cst.BaseSmallStatement))
 
     def _keep(self, alias: cst.ImportAlias) -> bool:
         if alias.asname is not None:
@@ -122,13 +104,15 @@ class _Remove(cst.CSTTransformer):
         return updated
 
 
-def remove_unused(before: cst.Module, after: cst.Module,
-                  names: Names) -> cst.Module:
-    """Drop contrib imports/aliases that ``after`` no longer uses."""
-    used_before, used_after = uses(before), uses(after)
+def remove_unused(after: cst.Module, names: Names,
+                  change: Counter) -> cst.Module:
+    """Drop contrib imports/aliases that ``after`` no longer uses: ``names``
+    are those of the module before the rewrite (``names.uses`` its name
+    counts), ``change`` how the rewrite changed those counts."""
     unused = {
         name for name, value in names.table.items()
-        if _contrib(value) and used_before[name] and not used_after[name]}
+        if _contrib(value) and names.uses[name] and
+        not names.uses[name] + change[name]}
     if not unused:
         return after
     return after.visit(_Remove(unused))
@@ -146,15 +130,43 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
                                       cst.ConcatenatedString))
 
 
-def add(module: cst.Module, names) -> cst.Module:
-    """``import <name>`` after the last of the module's leading imports."""
+def _bindings(statement: cst.CSTNode) -> Iterator[str]:
+    """The import statements a leading import line amounts to, one binding
+    each, spelled as ``add`` takes them."""
+    for small in statement.body:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                if alias.asname is None:
+                    yield "import " + cst.Module([]).code_for_node(alias.name)
+        elif isinstance(small, cst.ImportFrom) and not isinstance(
+                small.names, cst.ImportStar) and small.module is not None \
+                and not small.relative:
+            module = cst.Module([]).code_for_node(small.module)
+            for alias in small.names:
+                name = cst.Module([]).code_for_node(alias.name)
+                if alias.asname is not None:
+                    name += " as " + cst.Module([]).code_for_node(
+                        alias.asname.name)
+                yield "from %s import %s" % (module, name)
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(code: str) -> cst.SimpleStatementLine:
+    return cst.parse_statement(code + "\n")
+
+
+def order(statements: Iterable[str]) -> List[str]:
+    """``import x`` lines first, then ``from x import y`` (as isort)."""
+    return sorted(statements, key=lambda s: (s.startswith("from "), s))
+
+
+def add(module: cst.Module, statements: Iterable[str]) -> cst.Module:
+    """Import statements (``import compat_reg``, ``from tensorflow import
+    keras``) after the last of the module's leading imports."""
     body = list(module.body)
-    already = {a.name.value for s in body if _is_import_line(s)
-               for i in s.body if isinstance(i, cst.Import)
-               for a in i.names if isinstance(a.name, cst.Name)
-               and a.asname is None}
-    new = [cst.SimpleStatementLine([cst.Import([cst.ImportAlias(
-        cst.Name(name))])]) for name in names if name not in already]
+    already = {b for s in body if _is_import_line(s) for b in _bindings(s)}
+    new = [_statement(statement) for statement in order(statements)
+           if statement not in already]
     if not new:
         return module
     at = 0

@@ -9,6 +9,10 @@ is ``l2 * sum(w ** 2)``::
     l2_regularizer(wd)             -> keras.regularizers.L2(0.5 * wd)
     l1_l2_regularizer(a, b + c)    -> keras.regularizers.L1L2(l1=a, l2=0.5 * (b + c))
 
+``keras`` is the Keras ``tf.keras`` is (``from tensorflow import keras``,
+added where needed; see ``Context.keras``), so that the regularizers match
+the file's ``tf.keras`` layers under ``TF_USE_LEGACY_KERAS=1`` too.
+
 A literal ``0.0`` gives ``None`` (contrib's zero-scale regularizer added no
 penalty either). An integer literal is left alone: TF1 raised on it, and
 the hazard report says so.
