@@ -16,14 +16,14 @@ import os
 
 import numpy as np
 
-GOLDEN_FORMAT = "compat-reg-golden/1"
+from compat_reg import golden_files
+
+GOLDEN_FORMAT = golden_files.FORMAT
 
 
 def golden_dir():
     """The ``golden`` folder shipped inside the package."""
-    import compat_reg
-    return os.path.join(os.path.dirname(os.path.abspath(compat_reg.__file__)),
-                        "golden")
+    return golden_files.GOLDEN_DIR
 
 
 class Data(object):
