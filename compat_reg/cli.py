@@ -43,7 +43,6 @@ def _doctor(args):
 def _check(args):
     from compat_reg import golden_files, regularizers
     import tensorflow as tf
-    tolerance = {"float32": 1e-6, "float64": 1e-7, "float16": 1e-3}
     failed = 0
     print("%-18s %-8s %16s %16s %10s  %s" % (
         "case", "dtype", "TF 1.15", "here", "rel diff", "ok"))
@@ -52,7 +51,7 @@ def _check(args):
         want = case["total_regularization_loss"]
         got = 0.0 if reg is None else float(reg(tf.constant(array)))
         rel = abs(got - want) / abs(want) if want else abs(got)
-        ok = rel <= tolerance[case["dtype"]]
+        ok = rel <= golden_files.PENALTY_TOLERANCE[case["dtype"]]
         failed += not ok
         print("%-18s %-8s %16.9g %16.9g %10.2e  %s" % (
             case["id"], case["dtype"], want, got, rel, "ok" if ok else "FAIL"))

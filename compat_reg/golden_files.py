@@ -10,6 +10,12 @@ import os
 
 import numpy as np
 
+# Relative bound on a penalty against its golden value, by the weight's
+# dtype. float32: the 1e-6. float16: 1e-3, about two float16 ulps near
+# 1 (2**-10), room for a different reduction order (measured: 0). float64:
+# Keras casts the scale through float32 (measured 2.2e-8), so 1e-7.
+PENALTY_TOLERANCE = {"float32": 1e-6, "float16": 1e-3, "float64": 1e-7}
+
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
 FORMAT = "compat-reg-golden/1"
 
