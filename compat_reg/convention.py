@@ -18,7 +18,7 @@ A contrib factory's scale becomes a Keras factor by one multiplication:
 
 >>> import numpy as np
 >>> w = np.array([1., -2.])
->>> 0.1 * np.sum(w ** 2) / 2 == to_keras("l2_regularizer", 0.1)["l2"] * np.sum(w ** 2)
+>>> bool(0.1 * np.sum(w ** 2) / 2 == to_keras("l2_regularizer", 0.1)["l2"] * np.sum(w ** 2))
 True
 """
 
