@@ -277,3 +277,63 @@ def describe():
         ("eager", executing_eagerly()),
         ("tf.contrib", "real" if HAS_CONTRIB else "absent"),
     ]
+
+
+# ---------------------------------------------------------------------------
+# The Keras 2 / Keras 3 optimizer adapter: compat_reg.optimizers' base class.
+# Appended by the parity/optimizers owner; everything below answers only the
+# version questions of a custom optimizer, so optimizers.py branches on none.
+# ---------------------------------------------------------------------------
+
+def tf_variable(variable):
+    """The ``tf.Variable`` behind ``variable`` (a Keras 3 variable wraps one)."""
+    if isinstance(variable, tf.Variable):
+        return variable
+    value = getattr(variable, "value", None)
+    return value if isinstance(value, tf.Variable) else variable
+
+
+class OptimizerAdapter(object if TF1 else moves.Optimizer):
+    """The Keras Optimizer of this ``tf.keras``, with one interface for 2 and 3.
+
+    A subclass calls ``__init__(learning_rate, name)``, asks ``is_built()``,
+    calls ``mark_built()`` at the end of its ``build``, and may define
+    ``after_apply(grads)``, run once after every apply of gradients (Keras
+    3's ``apply``, Keras 2's ``apply_gradients``; ``fit`` goes through both).
+    Keras 2's (2.11+) optimizer leaves the learning rate to the subclass and
+    is built with ``jit_compile=False`` (TF's kernels, not XLA's).
+    """
+
+    def __init__(self, learning_rate, name):
+        if KERAS3:
+            super(OptimizerAdapter, self).__init__(
+                learning_rate=learning_rate, name=name)
+        else:
+            super(OptimizerAdapter, self).__init__(name=name, jit_compile=False)
+            self._learning_rate = self._build_learning_rate(learning_rate)
+
+    def is_built(self):
+        return self.built if KERAS3 else self.__dict__.get("_built", False)
+
+    def mark_built(self):
+        if not KERAS3:
+            self._built = True
+
+    def after_apply(self, grads):
+        del grads
+
+    if KERAS3:
+        def apply(self, grads, trainable_variables=None):
+            grads = list(grads)
+            result = super(OptimizerAdapter, self).apply(
+                grads, trainable_variables)
+            if grads:
+                self.after_apply(grads)
+            return result
+    else:
+        def apply_gradients(self, grads_and_vars, *args, **kwargs):
+            grads_and_vars = list(grads_and_vars)
+            result = super(OptimizerAdapter, self).apply_gradients(
+                grads_and_vars, *args, **kwargs)
+            self.after_apply([g for g, _ in grads_and_vars])
+            return result
