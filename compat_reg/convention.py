@@ -28,7 +28,7 @@ import collections
 
 __all__ = ["Scale", "Factory", "FACTORIES", "FACTORY", "NAMES", "SCALED",
            "KERAS_CLASSES", "KERAS_ALIASES", "to_keras", "TF1Optimizer",
-           "TF1_OPTIMIZERS", "OPTIMIZER"]
+           "TF1_OPTIMIZERS", "OPTIMIZER", "SPEC_KEYS", "tf1_arguments"]
 
 # One scale argument of a contrib factory: its name, the keyword of the Keras
 # class that takes it, and the factor from contrib's convention to Keras'.
@@ -99,16 +99,67 @@ def to_keras(name, *args, **kwargs):
 
 
 # TF1's optimizers: the spec name compat_reg uses, the ``tf.compat.v1.train``
-# class, the spec keys without a default, and TF1's defaults for the rest
-# (Keras' differ: Adam's epsilon is 1e-7 there).
+# class, the spec keys without a default, TF1's defaults for the rest, and the
+# closest native Keras class with its keyword for each TF1 keyword and its own
+# defaults where they differ from TF1's (Adam's epsilon is 1e-7 there).
 TF1Optimizer = collections.namedtuple(
-    "TF1Optimizer", "spec tf1_class required defaults")
+    "TF1Optimizer", "spec tf1_class required defaults keras_class keras_args "
+    "keras_defaults")
 
 TF1_OPTIMIZERS = (
-    TF1Optimizer("sgd", "GradientDescentOptimizer", ("lr",), {}),
+    TF1Optimizer("sgd", "GradientDescentOptimizer", ("lr",), {},
+                 "SGD", {"learning_rate": "learning_rate"}, {}),
     TF1Optimizer("momentum", "MomentumOptimizer", ("lr", "momentum"),
-                 {"use_nesterov": False}),
+                 {"use_nesterov": False},
+                 "SGD", {"learning_rate": "learning_rate",
+                         "momentum": "momentum", "use_nesterov": "nesterov"},
+                 {}),
     TF1Optimizer("adam", "AdamOptimizer", ("lr",),
-                 {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-08}),
+                 {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-08},
+                 "Adam", {"learning_rate": "learning_rate", "beta1": "beta_1",
+                          "beta2": "beta_2", "epsilon": "epsilon"},
+                 {"epsilon": 1e-07}),
 )
 OPTIMIZER = collections.OrderedDict((o.spec, o) for o in TF1_OPTIMIZERS)
+
+# A spec key whose TF1 keyword differs (every other key is TF1's keyword).
+SPEC_KEYS = {"lr": "learning_rate"}
+
+
+def tf1_arguments(spec):
+    """``(TF1Optimizer, {TF1 keyword: value})`` of an optimizer spec.
+
+    ``spec`` is a golden ``config`` (or any dict) with ``"optimizer"`` and its
+    keys; a key left out or ``None`` takes TF1's default, keys of no use to
+    that optimizer are ignored:
+
+    >>> entry, args = tf1_arguments({"optimizer": "adam", "lr": 0.001,
+    ...                              "epsilon": None, "momentum": 0.9})
+    >>> entry.tf1_class, sorted(args.items())
+    ('AdamOptimizer', [('beta1', 0.9), ('beta2', 0.999), ('epsilon', 1e-08), \
+('learning_rate', 0.001)])
+    >>> tf1_arguments({"optimizer": "rmsprop", "lr": 0.1})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown optimizer 'rmsprop': expected one of 'adam', 'momentum', 'sgd'
+    """
+    if not isinstance(spec, dict):
+        raise TypeError("optimizer spec must be a dict like "
+                        "{'optimizer': 'adam', 'lr': 0.001}, got %r" % (spec,))
+    if "optimizer" not in spec:
+        raise ValueError("optimizer spec %r has no 'optimizer' key" % (spec,))
+    kind = spec["optimizer"]
+    if kind not in OPTIMIZER:
+        raise ValueError("unknown optimizer %r: expected one of %s" % (
+            kind, ", ".join(repr(k) for k in sorted(OPTIMIZER))))
+    entry = OPTIMIZER[kind]
+    missing = [key for key in entry.required if spec.get(key) is None]
+    if missing:
+        raise ValueError("optimizer spec %r for %r is missing %s" % (
+            spec, kind, ", ".join(repr(k) for k in missing)))
+    args = collections.OrderedDict(
+        (SPEC_KEYS.get(key, key), spec[key]) for key in entry.required)
+    for key, default in sorted(entry.defaults.items()):
+        value = spec.get(key)
+        args[key] = default if value is None else type(default)(value)
+    return entry, args

@@ -45,27 +45,12 @@ import numbers
 
 import tensorflow as tf
 
-from compat_reg import _compat
+from compat_reg import _compat, convention
 
-__all__ = ["Adam", "GradientDescent", "Momentum", "get", "keras_native"]
+__all__ = ["Adam", "GradientDescent", "Momentum", "get", "keras_native", "tf1"]
 
-# The spec names ``get`` understands -> (TF1 class name, required keys).
-_SPECS = {
-    "sgd": ("GradientDescentOptimizer", ("lr",)),
-    "momentum": ("MomentumOptimizer", ("lr", "momentum")),
-    "adam": ("AdamOptimizer", ("lr",)),
-}
-
-# TF1's epsilon default (Keras' Adam defaults to 1e-7).
-TF1_ADAM_EPSILON = 1e-08
-
-
-def _tf_variable(variable):
-    """The ``tf.Variable`` behind ``variable`` (a Keras 3 variable wraps one)."""
-    if isinstance(variable, tf.Variable):
-        return variable
-    value = getattr(variable, "value", None)
-    return value if isinstance(value, tf.Variable) else variable
+_ADAM_DEFAULTS = convention.OPTIMIZER["adam"].defaults
+_tf_variable = _compat.tf_variable
 
 
 def _handle(variable):
@@ -101,32 +86,18 @@ def _lr_to_config(learning_rate):
     return float(learning_rate)
 
 
-_Base = object if _compat.TF1 else _compat.moves.Optimizer
-
-
-class _KernelOptimizer(_Base):
-    """Shared machinery: slots, the Keras 2/3 differences, the step hook."""
+class _KernelOptimizer(_compat.OptimizerAdapter):
+    """Shared machinery: slots and the step hook (Keras 2/3: ``_compat``)."""
 
     _SLOT_NAMES = ()
 
     def __init__(self, learning_rate, use_locking, name):
-        if _compat.KERAS3:
-            super().__init__(learning_rate=learning_rate, name=name)
-        else:
-            # Keras 2's (2.11+) optimizer leaves the learning rate to the
-            # subclass. jit_compile=False: run TF's kernels, not XLA's.
-            super().__init__(name=name, jit_compile=False)
-            self._learning_rate = self._build_learning_rate(learning_rate)
+        super().__init__(learning_rate, name)
         self.use_locking = bool(use_locking)
 
     # -- variables -----------------------------------------------------
-    def _is_built(self):
-        if _compat.KERAS3:
-            return self.built
-        return getattr(self, "_built", False)
-
     def build(self, var_list):
-        if self._is_built():
+        if self.is_built():
             return
         var_list = list(var_list)
         super().build(var_list)
@@ -138,8 +109,7 @@ class _KernelOptimizer(_Base):
                 # positional: Keras 3 calls it `name`, Keras 2 `variable_name`
                 slots.append(self.add_variable_from_reference(var, slot_name))
         self._build_non_slots(var_list)
-        if not _compat.KERAS3:
-            self._built = True
+        self.mark_built()
 
     def _build_non_slots(self, var_list):
         del var_list
@@ -179,7 +149,7 @@ class _KernelOptimizer(_Base):
     # ``_finish`` was (Adam's updates its beta powers), or None.
     _finish = None
 
-    def _run_finish(self, grads):
+    def after_apply(self, grads):
         if self._finish is None or all(g is None for g in grads):
             return
         if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
@@ -187,22 +157,6 @@ class _KernelOptimizer(_Base):
                 lambda _strategy: self._finish())
         else:
             self._finish()
-
-    if _compat.KERAS3:
-        def apply(self, grads, trainable_variables=None):
-            """Keras 3's ``apply`` (``apply_gradients`` and ``fit`` call it)."""
-            grads = list(grads)
-            result = super().apply(grads, trainable_variables)
-            if grads:
-                self._run_finish(grads)
-            return result
-    else:
-        def apply_gradients(self, grads_and_vars, *args, **kwargs):
-            """Keras 2's ``apply_gradients`` (``minimize`` and ``fit`` call it)."""
-            grads_and_vars = list(grads_and_vars)
-            result = super().apply_gradients(grads_and_vars, *args, **kwargs)
-            self._run_finish([g for g, _ in grads_and_vars])
-            return result
 
     # -- config --------------------------------------------------------
     def _base_config(self):
@@ -307,8 +261,9 @@ class Adam(_KernelOptimizer):
 
     _SLOT_NAMES = ("m", "v")
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999,
-                 epsilon=TF1_ADAM_EPSILON, use_locking=False, name="Adam"):
+    def __init__(self, learning_rate=0.001, beta1=_ADAM_DEFAULTS["beta1"],
+                 beta2=_ADAM_DEFAULTS["beta2"], epsilon=_ADAM_DEFAULTS["epsilon"],
+                 use_locking=False, name="Adam"):
         super().__init__(learning_rate, use_locking, name)
         self.beta1 = beta1
         self.beta2 = beta2
@@ -387,27 +342,8 @@ if _compat.TF1:
     Adam = tf.compat.v1.train.AdamOptimizer
 
 
-def _parse(spec):
-    """Validate a golden-config style dict; return (kind, lr)."""
-    if not isinstance(spec, dict):
-        raise TypeError("optimizer spec must be a dict like "
-                        "{'optimizer': 'adam', 'lr': 0.001}, got %r" % (spec,))
-    if "optimizer" not in spec:
-        raise ValueError("optimizer spec %r has no 'optimizer' key" % (spec,))
-    kind = spec["optimizer"]
-    if kind not in _SPECS:
-        raise ValueError("unknown optimizer %r: expected one of %s" % (
-            kind, ", ".join(repr(k) for k in sorted(_SPECS))))
-    missing = [key for key in _SPECS[kind][1] if spec.get(key) is None]
-    if missing:
-        raise ValueError("optimizer spec %r for %r is missing %s" % (
-            spec, kind, ", ".join(repr(k) for k in missing)))
-    return kind, spec["lr"]
-
-
-def _epsilon(spec):
-    epsilon = spec.get("epsilon")
-    return TF1_ADAM_EPSILON if epsilon is None else epsilon
+# The TF1-exact class of each spec name (on TF 1.15: tf.compat.v1.train's).
+_EXACT = {"sgd": GradientDescent, "momentum": Momentum, "adam": Adam}
 
 
 def get(spec):
@@ -417,7 +353,8 @@ def get(spec):
     ``"adam"``) and ``"lr"``; ``"momentum"`` needs ``"momentum"`` (and may set
     ``"use_nesterov"``); ``"adam"`` may set ``"epsilon"`` (TF1's default
     1e-08), ``"beta1"`` and ``"beta2"``. Other keys are ignored, so a whole
-    golden ``config`` can be passed. On TF 1.15 the result is
+    golden ``config`` can be passed. Keys and defaults are
+    ``compat_reg.convention.OPTIMIZER``'s. On TF 1.15 the result is
     ``tf.compat.v1.train``'s optimizer itself.
 
     >>> get({"optimizer": "momentum", "lr": 0.1})  # doctest: +ELLIPSIS
@@ -425,14 +362,18 @@ def get(spec):
     ...
     ValueError: optimizer spec {...} for 'momentum' is missing 'momentum'
     """
-    kind, lr = _parse(spec)
-    if kind == "sgd":
-        return GradientDescent(lr)
-    if kind == "momentum":
-        return Momentum(lr, spec["momentum"],
-                        use_nesterov=bool(spec.get("use_nesterov", False)))
-    return Adam(lr, beta1=spec.get("beta1", 0.9), beta2=spec.get("beta2", 0.999),
-                epsilon=_epsilon(spec))
+    entry, args = convention.tf1_arguments(spec)
+    return _EXACT[entry.spec](**args)
+
+
+def tf1(spec):
+    """``tf.compat.v1.train``'s own optimizer for ``spec`` (graph mode).
+
+    >>> type(tf1({"optimizer": "sgd", "lr": 0.5})).__name__
+    'GradientDescentOptimizer'
+    """
+    entry, args = convention.tf1_arguments(spec)
+    return getattr(tf.compat.v1.train, entry.tf1_class)(**args)
 
 
 def keras_native(spec):
@@ -442,12 +383,6 @@ def keras_native(spec):
     epsilon taken from the spec or TF1's 1e-08 (not Keras' 1e-07). These
     follow Keras' arithmetic, not TF1's: see the module docstring.
     """
-    kind, lr = _parse(spec)
-    native = _compat.keras.optimizers
-    if kind == "sgd":
-        return native.SGD(learning_rate=lr)
-    if kind == "momentum":
-        return native.SGD(learning_rate=lr, momentum=spec["momentum"],
-                          nesterov=bool(spec.get("use_nesterov", False)))
-    return native.Adam(learning_rate=lr, beta_1=spec.get("beta1", 0.9),
-                       beta_2=spec.get("beta2", 0.999), epsilon=_epsilon(spec))
+    entry, args = convention.tf1_arguments(spec)
+    return getattr(_compat.keras.optimizers, entry.keras_class)(**dict(
+        (entry.keras_args[key], value) for key, value in args.items()))
