@@ -23,6 +23,7 @@ import importlib
 import importlib.util
 import os
 import re
+import sys
 
 import tensorflow as tf
 
@@ -31,8 +32,24 @@ TF_VERSION = tuple(
 TF1 = TF_VERSION[0] == 1
 TF2 = not TF1
 
-# tf.contrib is real only on TF 1.x; asking importlib does not import it.
-HAS_CONTRIB = TF1 and importlib.util.find_spec("tensorflow.contrib") is not None
+
+
+def _has_contrib():
+    """Whether ``tf.contrib`` is real (TF 1.x builds that ship it).
+
+    TF 1.15 puts ``tensorflow.contrib`` in ``sys.modules`` as a lazy loader
+    with no ``__spec__``, so ``importlib.util.find_spec`` raises on it; the
+    loader's own attribute is the answer. Nothing is imported.
+    """
+    if not TF1:
+        return False
+    try:
+        return importlib.util.find_spec("tensorflow.contrib") is not None
+    except ValueError:  # in sys.modules with __spec__ None: the lazy loader
+        return "tensorflow.contrib" in sys.modules
+
+
+HAS_CONTRIB = _has_contrib()
 
 LEGACY_KERAS_REQUESTED = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in (
     "1", "true", "yes")
@@ -71,8 +88,19 @@ def _no_registration(package="Custom", name=None):
     return lambda cls: cls
 
 
-# Used where a path is missing from an old built-in Keras (TF 1.15).
-_FALLBACKS = {"register_serializable": _no_registration}
+def _l1_only(l1=0.01):
+    """Keras before TF 2.3 has no ``L1`` class: ``L1L2(l1=...)`` is it."""
+    return keras.regularizers.L1L2(l1=l1)
+
+
+def _l2_only(l2=0.01):
+    """Keras before TF 2.3 has no ``L2`` class: ``L1L2(l2=...)`` is it."""
+    return keras.regularizers.L1L2(l2=l2)
+
+
+# Used where a path is missing from an old built-in Keras (TF 1.15, TF 2.0-2.2).
+_FALLBACKS = {"register_serializable": _no_registration,
+              "L1": _l1_only, "L2": _l2_only}
 _MOVES = [
     Moved("L1", "regularizers.L1", "regularizers.L1"),
     Moved("L2", "regularizers.L2", "regularizers.L2"),
@@ -123,6 +151,34 @@ moves = _Moves()
 def executing_eagerly():
     """True in eager mode (TF2 default), False while building a graph."""
     return tf.executing_eagerly()
+
+
+def building_tf1_graph():
+    """True where TF1's rules apply: TF 1.x, ``disable_eager_execution`` /
+    ``disable_v2_behavior``, or inside ``with tf.Graph().as_default()``.
+    False in eager mode and while ``tf.function`` traces eager code."""
+    if TF1:
+        return True
+    return not tf.compat.v1.executing_eagerly_outside_functions()
+
+
+def evaluate(value):
+    """The numpy value of a tensor: eagerly, or in a Session of its graph
+    (TF 1.15 and TF2 graph mode), with that graph's variables initialised."""
+    if not (tf.is_tensor(value) or isinstance(value, tf.Variable)):
+        return value
+    if executing_eagerly():
+        return value.numpy()
+    graph = value.graph
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        session.run(tf.compat.v1.global_variables_initializer())
+        return session.run(value)
+
+
+def is_keras3_variable(value):
+    """Whether ``value`` is a Keras 3 variable (which Keras 3 passes to a
+    weight's regularizer, summing whatever it returns into ``model.losses``)."""
+    return KERAS3 and isinstance(value, keras.Variable)
 
 
 def tf1_name(variable):

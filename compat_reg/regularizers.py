@@ -2,18 +2,31 @@
 
 TF1's ``l2_regularizer(scale)`` computes ``scale * tf.nn.l2_loss(w)``, that
 is ``scale * sum(w ** 2) / 2``; Keras' ``L2(l)`` computes ``l * sum(w ** 2)``.
-On TF2 the factories below therefore return the native Keras regularizer with
-the scale converted (``_NATIVE``), so configs, ``isinstance`` checks and saved
-models are what the Keras in use expects and need nothing from compat_reg to
-load:
+The factors that convert one convention into the other are in
+``compat_reg.convention``.
 
->>> import numpy as np
->>> w = np.ones((784, 10), np.float32)
->>> round(float(l2_regularizer(0.01)(w)), 4)   # TF1 printed 39.2
-39.2
+What the factories return depends on where TF1's rules apply:
 
-On TF 1.15 they are contrib's own functions (same values, same collection
-names such as ``dense/kernel/Regularizer/l2_regularizer:0``).
+* **eager mode** (TF2's default), float scales: the native Keras regularizer
+  with the scale converted (``L2(scale / 2)``), so configs, ``isinstance``
+  checks and saved models are what the Keras in use expects and load without
+  compat_reg:
+
+  >>> import numpy as np
+  >>> w = np.ones((784, 10), np.float32)
+  >>> round(float(l2_regularizer(0.01)(w)), 4)   # TF1 printed 39.2
+  39.2
+
+* **graph mode** (TF 1.15; ``tf.compat.v1.disable_eager_execution()`` or
+  ``disable_v2_behavior()``; ``with tf.Graph().as_default()``), tensor or
+  variable scales, and zero scales: ``ContribL1L2`` / ``SumRegularizer``,
+  which compute contrib's arithmetic op for op: the penalty op is named by
+  ``scope`` (``dense/kernel/Regularizer/l2_regularizer``), the scale is
+  converted to the weights' dtype, and reference variables
+  (``float32_ref``, under ``disable_v2_behavior``) work on Keras 3 too.
+  On TF 1.15 they are checked against ``tf.contrib.layers`` itself: the same
+  values and the same op names. They also accept numpy arrays and have
+  ``get_config``, as on TF2, so the same code runs on both.
 
 Validation follows contrib, and is stricter where TF1 accepted nonsense:
 
@@ -22,13 +35,14 @@ Validation follows contrib, and is stricter where TF1 accepted nonsense:
 * a negative scale raises ``ValueError('Setting a scale less than 0 on a
   regularizer: ...')``, as in TF1;
 * ``0.0`` disables the regularizer, as in TF1 (see ``l2_regularizer``);
-* NaN and +infinity raise ``ValueError`` and a string or other non-number
-  raises ``TypeError``. TF1 returned a regularizer for these and failed, or
-  produced NaN penalties, only when it was applied.
-
-Scales held in a ``tf.Variable`` or a tensor (contrib accepted them, for
-schedules) cannot be expressed by the native classes; they give a
-``ContribL1L2``, a small Keras-serializable class of ours.
+* NaN, infinity and scales that overflow float32 raise ``ValueError``; a
+  string or other non-number raises ``TypeError``. TF1 returned a
+  regularizer for these and failed, or produced NaN penalties, only when it
+  was applied;
+* a tensor or ``tf.Variable`` scale must be a floating-point scalar (and,
+  when it can be read, i.e. eagerly, finite and not negative);
+* applied to weights that are not floating point (integers, bools, complex,
+  strings) or sparse, compat_reg's classes raise ``TypeError``, as TF1 did.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -36,20 +50,18 @@ from __future__ import absolute_import, division, print_function
 import math
 import numbers
 
+import numpy as np
 import tensorflow as tf
 
-from compat_reg import _compat
+from compat_reg import _compat, convention
 
-__all__ = [
-    "l1_regularizer", "l2_regularizer", "l1_l2_regularizer",
-    "sum_regularizer", "apply_regularization", "ContribL1L2",
-    "SumRegularizer",
-]
+__all__ = list(convention.NAMES) + ["ContribL1L2", "SumRegularizer"]
 
-# contrib convention -> Keras convention: the factor applied to each scale.
-# l1: sum|w| in both. l2: contrib's l2_loss carries a 1/2 that Keras lacks.
-L1_FACTOR = 1.0
-L2_FACTOR = 0.5
+# contrib convention -> Keras convention, per scale (convention.FACTORY)
+L1_FACTOR = convention.FACTORY["l1_regularizer"].scales[0].factor
+L2_FACTOR = convention.FACTORY["l2_regularizer"].scales[0].factor
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _is_tensor_like(value):
@@ -72,31 +84,83 @@ def _check_scale(scale, arg, negative_suffix):
             raise ValueError(
                 "%s is NaN: every penalty would be NaN (TF1's contrib accepted "
                 "it silently; compat_reg refuses it)" % arg)
-        if value < 0.:
-            raise ValueError(
-                "Setting a scale less than 0 on a regularizer: %g%s" %
-                (value, negative_suffix))
-        if math.isinf(value):
-            raise ValueError(
-                "%s is infinite: every penalty would be inf (TF1's contrib "
-                "accepted it silently; compat_reg refuses it)" % arg)
+        _check_value(value, arg, negative_suffix)
         return value or None
     if _is_tensor_like(scale):
-        return scale
+        return _check_tensor_scale(scale, arg, negative_suffix)
     raise TypeError(
         "%s must be a float, a tf.Variable or a scalar tensor, got %r of type "
         "%s (TF1's contrib accepted this and failed only when the regularizer "
         "was applied)" % (arg, scale, type(scale).__name__))
 
 
-def _contrib():
-    return tf.contrib.layers  # only reached on TF 1.x, where it is real
+def _check_value(value, arg, negative_suffix):
+    if value < 0.:
+        raise ValueError(
+            "Setting a scale less than 0 on a regularizer: %g%s" %
+            (value, negative_suffix))
+    if math.isinf(value):
+        raise ValueError(
+            "%s is infinite: every penalty would be inf (TF1's contrib "
+            "accepted it silently; compat_reg refuses it)" % arg)
+    if value > _FLOAT32_MAX:
+        raise ValueError(
+            "%s=%g overflows float32 (largest %g), the dtype weights and Keras "
+            "regularizers compute in: every penalty would be inf" %
+            (arg, value, _FLOAT32_MAX))
+
+
+def _check_tensor_scale(scale, arg, negative_suffix):
+    """A tensor/variable scale: a floating scalar; its value, when readable."""
+    dtype = tf.as_dtype(scale.dtype).base_dtype
+    if not dtype.is_floating:
+        raise TypeError(
+            "%s must be a floating-point scalar, got a %s %s (contrib would "
+            "fail when the regularizer is applied)" %
+            (arg, dtype.name, type(scale).__name__))
+    rank = tf.TensorShape(scale.shape).ndims
+    if rank != 0:
+        raise ValueError(
+            "%s must be a scalar, got shape %s: the penalty would be a vector "
+            "that Keras sums without a word" % (arg, tf.TensorShape(scale.shape)))
+    if _compat.executing_eagerly():
+        value = float(scale.numpy() if hasattr(scale, "numpy") else scale)
+        if math.isnan(value):
+            raise ValueError("%s is NaN: every penalty would be NaN" % arg)
+        _check_value(value, arg, negative_suffix)
+    return scale
+
+
+def _weights_dtype(weights):
+    """The base dtype of ``weights``, which must be floating and dense.
+
+    contrib converted the scale to this dtype, so TF1 raised for integer,
+    bool and string weights; Keras would instead return a silent 0 or True.
+    """
+    if isinstance(weights, (tf.SparseTensor, tf.IndexedSlices)):
+        raise TypeError(
+            "a regularizer needs dense weights, got a %s: regularize the "
+            "variable it comes from" % type(weights).__name__)
+    dtype = getattr(weights, "dtype", None)
+    try:
+        if dtype is None:
+            dtype = tf.convert_to_tensor(weights).dtype
+        dtype = tf.as_dtype(dtype).base_dtype
+    except (TypeError, ValueError) as error:
+        raise TypeError("a regularizer needs floating-point weights, got %r "
+                        "(%s)" % (weights, error))
+    if not dtype.is_floating:
+        raise TypeError(
+            "a regularizer needs floating-point weights, got %s weights "
+            "(TF1's contrib raised too: it converts the scale to the weights' "
+            "dtype)" % dtype.name)
+    return dtype
 
 
 def l1_regularizer(scale, scope=None):
     """Returns a regularizer applying ``scale * sum(abs(w))``.
 
-    Same as ``tf.contrib.layers.l1_regularizer``; on TF2 it is
+    Same as ``tf.contrib.layers.l1_regularizer``; eagerly on TF2 it is
     ``keras.regularizers.L1(scale)``.
 
     >>> import numpy as np
@@ -106,24 +170,21 @@ def l1_regularizer(scale, scope=None):
     Args:
       scale: a non-negative float, or a scalar ``tf.Variable``/tensor. ``0.0``
         disables the regularizer (see ``l2_regularizer``).
-      scope: an optional name scope. TF1 named the penalty op with it; on TF2
-        op names carry no meaning in eager mode and it is ignored.
+      scope: the name of the penalty op in graph mode, as contrib named it
+        (default ``l1_regularizer``). Eagerly op names carry no meaning.
 
     Raises:
       ValueError: integer, negative, NaN or infinite scale.
       TypeError: a scale that is not a number or a tensor.
     """
-    value = _check_scale(scale, "scale", "")
-    if _compat.TF1:
-        return _contrib().l1_regularizer(scale, scope)
-    return None if value is None else _build(scale_l1=value)
+    return _build(scope, scale_l1=_check_scale(scale, "scale", ""))
 
 
 def l2_regularizer(scale, scope=None):
     """Returns a regularizer applying ``scale * tf.nn.l2_loss(w)``.
 
     That is ``scale * sum(w ** 2) / 2``, as ``tf.contrib.layers.l2_regularizer``;
-    on TF2 it is ``keras.regularizers.L2(scale / 2)``.
+    eagerly on TF2 it is ``keras.regularizers.L2(scale / 2)``.
 
     >>> import numpy as np
     >>> float(l2_regularizer(0.5)(np.array([1., -2.], np.float32)))
@@ -131,37 +192,35 @@ def l2_regularizer(scale, scope=None):
     >>> {k: round(v, 6) for k, v in l2_regularizer(0.02).get_config().items()}
     {'l2': 0.01}
 
-    A zero scale disables the regularizer, as in TF1: nothing lands in
-    ``model.losses`` or in the ``REGULARIZATION_LOSSES`` collection. On TF 1.15
-    the result is contrib's ``lambda _: None``; on TF2 it is ``None`` itself,
-    which every Keras layer and ``get_variable`` read as "no regularizer", so
-    calling it directly raises ``TypeError`` (a callable returning ``None``
-    would put ``None`` into Keras 3's ``model.losses`` and break its sum).
+    A zero scale disables the regularizer, as in TF1: the result is a
+    callable that returns ``None`` (contrib's ``lambda _: None``), and nothing
+    lands in the ``REGULARIZATION_LOSSES`` collection or in tf_keras'
+    ``model.losses``. Keras 3 sums whatever a weight's regularizer returns, so
+    for a Keras 3 variable it returns a zero of the weight's dtype instead.
 
-    >>> l2_regularizer(0.0) is None
-    True
+    >>> print(l2_regularizer(0.0)(None))
+    None
 
     Args:
       scale: a non-negative float, or a scalar ``tf.Variable``/tensor.
-      scope: an optional name scope (ignored on TF2, see ``l1_regularizer``).
+      scope: the name of the penalty op in graph mode (default
+        ``l2_regularizer``), see ``l1_regularizer``.
 
     Raises:
       ValueError: integer, negative, NaN or infinite scale.
       TypeError: a scale that is not a number or a tensor.
     """
-    value = _check_scale(scale, "scale", ".")
-    if _compat.TF1:
-        return _contrib().l2_regularizer(scale, scope)
-    return None if value is None else _build(scale_l2=value)
+    return _build(scope, scale_l2=_check_scale(scale, "scale", "."))
 
 
 def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
     """Returns a regularizer applying L1 with ``scale_l1`` plus L2 with ``scale_l2``.
 
-    Same as ``tf.contrib.layers.l1_l2_regularizer``; on TF2 it is
-    ``keras.regularizers.L1L2(scale_l1, scale_l2 / 2)``, or ``L1``/``L2`` alone
-    when the other scale is zero (contrib did the same), or ``None`` when
-    both are.
+    Same as ``tf.contrib.layers.l1_l2_regularizer``; eagerly on TF2 it is
+    ``keras.regularizers.L1L2(scale_l1, scale_l2 / 2)``, or ``L1``/``L2``
+    alone when the other scale is zero (contrib did the same), or a disabled
+    regularizer when both are. In graph mode the penalty op is named
+    ``scope`` or ``l1_l2_regularizer``, in all three cases, as contrib named it.
 
     >>> {k: round(v, 6) for k, v in l1_l2_regularizer(0.01, 0.02).get_config().items()}
     {'l1': 0.01, 'l2': 0.01}
@@ -174,22 +233,17 @@ def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
         raise ValueError("scale_l1 cannot be an integer: %s" % (scale_l1,))
     if isinstance(scale_l2, numbers.Integral):
         raise ValueError("scale_l2 cannot be an integer: %s" % (scale_l2,))
-    if _compat.TF1:
-        _check_scale(scale_l1, "scale_l1", "")
-        _check_scale(scale_l2, "scale_l2", ".")
-        return _contrib().l1_l2_regularizer(scale_l1, scale_l2, scope)
     l1 = _check_scale(scale_l1, "scale_l1", "")
     l2 = _check_scale(scale_l2, "scale_l2", ".")
-    if l1 is None and l2 is None:
-        return None
-    return _build(scale_l1=l1, scale_l2=l2)
+    return _build(scope or "l1_l2_regularizer", scale_l1=l1, scale_l2=l2)
 
 
-def _build(scale_l1=None, scale_l2=None):
-    """The TF2 regularizer for contrib-convention scales (None: absent):
-    native Keras classes where they can express it, else ``ContribL1L2``."""
-    if _is_tensor_like(scale_l1) or _is_tensor_like(scale_l2):
-        return ContribL1L2(scale_l1=scale_l1, scale_l2=scale_l2)
+def _build(scope, scale_l1=None, scale_l2=None):
+    """The regularizer for contrib-convention scales (None: absent): native
+    Keras classes eagerly where they can express it, else ``ContribL1L2``."""
+    if (scale_l1 is None and scale_l2 is None) or _compat.building_tf1_graph() \
+            or _is_tensor_like(scale_l1) or _is_tensor_like(scale_l2):
+        return ContribL1L2(scale_l1=scale_l1, scale_l2=scale_l2, scope=scope)
     moves = _compat.moves
     if scale_l2 is None:
         native = moves.L1(scale_l1 * L1_FACTOR)
@@ -204,9 +258,12 @@ def _build(scale_l1=None, scale_l2=None):
 
 
 def _native_factors(regularizer):
-    """(l1, l2) in Keras convention if ``regularizer`` is a plain native one."""
+    """(l1, l2) in Keras convention if ``regularizer`` is a plain native one
+    or a disabled one (0, 0), else None."""
     moves = _compat.moves
     kind = type(regularizer)
+    if kind is ContribL1L2 and regularizer.disabled:
+        return 0.0, 0.0
     if kind is moves.L1:
         return float(regularizer.l1), 0.0
     if kind is moves.L2:
@@ -220,9 +277,10 @@ def sum_regularizer(regularizer_list, scope=None):
     """Returns a regularizer applying the sum of ``regularizer_list``.
 
     Same as ``tf.contrib.layers.sum_regularizer``: ``None`` entries are
-    dropped and an empty list gives ``None``. On TF2, native L1/L2/L1L2 terms
-    fold into one ``keras.regularizers.L1L2``; anything else gives a
-    ``SumRegularizer``.
+    dropped and an empty list gives ``None``. Eagerly on TF2, native
+    L1/L2/L1L2 terms fold into one ``keras.regularizers.L1L2``; anything else,
+    and graph mode, gives a ``SumRegularizer`` (its op named ``scope`` or
+    ``sum_regularizer``).
 
     >>> reg = sum_regularizer([l1_regularizer(0.01), l2_regularizer(0.02)])
     >>> {k: round(v, 6) for k, v in reg.get_config().items()}
@@ -230,16 +288,16 @@ def sum_regularizer(regularizer_list, scope=None):
     >>> sum_regularizer([]) is None
     True
     """
-    if _compat.TF1:
-        return _contrib().sum_regularizer(regularizer_list, scope)
     regularizers = [r for r in regularizer_list if r is not None]
     if not regularizers:
         return None
     factors = [_native_factors(r) for r in regularizers]
-    if all(f is not None for f in factors):
-        return _compat.moves.L1L2(l1=sum(f[0] for f in factors),
-                                  l2=sum(f[1] for f in factors))
-    return SumRegularizer(regularizers)
+    if not _compat.building_tf1_graph() and all(f is not None for f in factors):
+        l1, l2 = sum(f[0] for f in factors), sum(f[1] for f in factors)
+        if not (l1 or l2):
+            return ContribL1L2(scope=scope)
+        return _compat.moves.L1L2(l1=l1, l2=l2)
+    return SumRegularizer(regularizers, scope=scope)
 
 
 def apply_regularization(regularizer, weights_list=None):
@@ -256,21 +314,19 @@ def apply_regularization(regularizer, weights_list=None):
     Raises:
       ValueError: no weights, or a regularizer that does not return a scalar.
     """
-    if _compat.TF1:
-        return _contrib().apply_regularization(regularizer, weights_list)
     v1 = tf.compat.v1
-    eager = _compat.executing_eagerly()
-    if not weights_list and not eager:
+    graph = _compat.building_tf1_graph()
+    if not weights_list and graph:
         weights_list = v1.get_collection(v1.GraphKeys.WEIGHTS)
     if not weights_list:
         raise ValueError(
-            "No weights to regularize." + (
+            "No weights to regularize." + ("" if graph else (
                 " In eager mode there is no WEIGHTS collection: pass "
-                "weights_list, e.g. model.trainable_weights." if eager else ""))
-    with tf.name_scope("get_regularization_penalty") as scope:
-        penalties = [
-            tf.constant(0.0) if regularizer is None else regularizer(w)
-            for w in weights_list]
+                "weights_list, e.g. model.trainable_weights.")))
+    with v1.name_scope("get_regularization_penalty",
+                       values=weights_list) as scope:
+        penalties = [None if regularizer is None else regularizer(w)
+                     for w in weights_list]
         penalties = [tf.constant(0.0) if p is None else p for p in penalties]
         for p in penalties:
             if p.shape.ndims != 0:
@@ -278,7 +334,7 @@ def apply_regularization(regularizer, weights_list=None):
                     "regularizer must return a scalar Tensor instead of a "
                     "Tensor with rank %d." % p.shape.ndims)
         summed = tf.add_n(penalties, name=scope)
-    if not eager:
+    if graph:
         v1.add_to_collection(v1.GraphKeys.REGULARIZATION_LOSSES, summed)
     return summed
 
@@ -289,7 +345,8 @@ def from_spec(spec, factories=None):
     ``["l2", s]``, ``["l1", s]``, ``["l1_l2", a, b]`` or ``["sum", a, b]``
     (``sum_regularizer([l1_regularizer(a), l2_regularizer(b)])``), as the
     golden README defines them. ``factories`` is any module with contrib's
-    names (default: this one; ``tf_slim`` is another).
+    names (default: this one; ``tf_slim`` and ``tf.contrib.layers`` are
+    others).
 
     >>> {k: round(v, 6) for k, v in from_spec(["sum", 0.01, 0.02]).get_config().items()}
     {'l1': 0.01, 'l2': 0.01}
@@ -317,17 +374,48 @@ def _scale_value(scale):
     return float(tf.keras.backend.get_value(scale))
 
 
+def _disabled_result(weights):
+    """What a disabled regularizer gives: contrib's ``None``, except to Keras 3,
+    which sums every weight's penalty and cannot sum ``None``."""
+    if _compat.is_keras3_variable(weights):
+        return tf.zeros([], _weights_dtype(weights))
+    return None
+
+
+def _scaled(kind, scale, weights, dtype, name=None):
+    """contrib's ``multiply(scale, reduce_sum(abs(w)) | l2_loss(w))``, in its
+    own name scope (``l1_regularizer`` / ``l2_regularizer``) unless ``name``."""
+    v1 = tf.compat.v1
+    if name is None:
+        with v1.name_scope(None, kind + "_regularizer", [weights]) as scope:
+            return _scaled(kind, scale, weights, dtype, scope)
+    if _is_tensor_like(scale):
+        scale = tf.cast(scale, dtype, name="scale")
+    else:
+        scale = tf.convert_to_tensor(scale, dtype=dtype, name="scale")
+    weights = tf.convert_to_tensor(weights)
+    if kind == "l1":
+        return tf.multiply(scale, tf.reduce_sum(tf.abs(weights)), name=name)
+    return tf.multiply(scale, tf.nn.l2_loss(weights), name=name)
+
+
 @_compat.moves.register_serializable(package="compat_reg")
 class ContribL1L2(_compat.moves.Regularizer):
-    """L1 + L2 in contrib's convention, with scales that may be variables.
+    """L1 + L2 in contrib's convention, computed as contrib computed it.
 
-    ``scale_l1 * sum(abs(w)) + scale_l2 * tf.nn.l2_loss(w)``, computed in the
-    weight's dtype, as TF1 did. A scale held in a ``tf.Variable`` is read at
-    every call, so a schedule that assigns it takes effect. ``get_config``
-    stores the scales' current values as floats. The variable is not tracked
-    by the layer (so it never becomes a weight the optimizer trains); Keras 2
-    (tf_keras) therefore cannot export a SavedModel of a layer that uses it,
-    while Keras 3 can. Save such models as ``.keras`` files there.
+    ``scale_l1 * sum(abs(w)) + scale_l2 * tf.nn.l2_loss(w)``, in the weight's
+    dtype, with contrib's op names in graph mode: ``scope`` or, by default,
+    ``l1_regularizer``, ``l2_regularizer`` or ``l1_l2_regularizer`` (whose
+    terms are then named ``l1_l2_regularizer/l1_regularizer`` and
+    ``.../l2_regularizer``). With neither scale it is contrib's disabled
+    regularizer: it returns ``None``.
+
+    A scale held in a ``tf.Variable`` is read at every call, so a schedule
+    that assigns it takes effect. ``get_config`` stores the scales' current
+    values as floats. The variable is not tracked by the layer (so it never
+    becomes a weight the optimizer trains); Keras 2 (tf_keras) therefore
+    cannot export a SavedModel of a layer that uses it, while Keras 3 can.
+    Save such models as ``.keras`` files there.
 
     >>> import numpy as np
     >>> scale = tf.Variable(0.5)
@@ -338,26 +426,39 @@ class ContribL1L2(_compat.moves.Regularizer):
     >>> float(reg(np.array([1., -2.], np.float32)))
     2.5
     >>> reg.get_config()
-    {'scale_l1': None, 'scale_l2': 1.0}
+    {'scale_l1': None, 'scale_l2': 1.0, 'scope': None}
     """
 
-    def __init__(self, scale_l1=None, scale_l2=None):
+    def __init__(self, scale_l1=None, scale_l2=None, scope=None):
         self.scale_l1 = scale_l1
         self.scale_l2 = scale_l2
+        self.scope = scope
+
+    @property
+    def disabled(self):
+        return self.scale_l1 is None and self.scale_l2 is None
 
     def __call__(self, x):
-        x = tf.convert_to_tensor(x)
-        terms = []
-        if self.scale_l1 is not None:
-            terms.append(tf.cast(self.scale_l1, x.dtype) *
-                         tf.reduce_sum(tf.abs(x)))
-        if self.scale_l2 is not None:
-            terms.append(tf.cast(self.scale_l2, x.dtype) * tf.nn.l2_loss(x))
-        return tf.add_n(terms) if terms else tf.zeros([], x.dtype)
+        if self.disabled:
+            return _disabled_result(x)
+        dtype = _weights_dtype(x)
+        if self.scale_l2 is None:
+            kind, scale = "l1", self.scale_l1
+        elif self.scale_l1 is None:
+            kind, scale = "l2", self.scale_l2
+        else:
+            kind, scale = "l1_l2", None
+        with tf.compat.v1.name_scope(self.scope, kind + "_regularizer",
+                                     [x]) as name:
+            if scale is not None:
+                return _scaled(kind, scale, x, dtype, name)
+            return tf.add_n([_scaled("l1", self.scale_l1, x, dtype),
+                             _scaled("l2", self.scale_l2, x, dtype)], name=name)
 
     def get_config(self):
         return {"scale_l1": _scale_value(self.scale_l1),
-                "scale_l2": _scale_value(self.scale_l2)}
+                "scale_l2": _scale_value(self.scale_l2),
+                "scope": self.scope}
 
 
 @_compat.moves.register_serializable(package="compat_reg")
@@ -365,20 +466,28 @@ class SumRegularizer(_compat.moves.Regularizer):
     """The sum of several regularizers (contrib's ``sum_regularizer``).
 
     Terms that return ``None`` (disabled ones) are skipped; if all do, the sum
-    is 0.0 in the weight's dtype. ``get_config`` serializes each term with
-    Keras, so every term must itself be serializable to save the model.
+    is ``None``, as contrib's (a zero of the weight's dtype for a Keras 3
+    variable). In graph mode the sum op is named ``scope`` or
+    ``sum_regularizer``. ``get_config`` serializes each term with Keras, so
+    every term must itself be serializable to save the model.
     """
 
-    def __init__(self, regularizers):
+    def __init__(self, regularizers, scope=None):
         self.regularizers = [
             _compat.moves.deserialize_regularizer(r) if isinstance(r, dict)
             else r for r in regularizers]
+        self.scope = scope
 
     def __call__(self, x):
-        x = tf.convert_to_tensor(x)
-        terms = [t for t in (r(x) for r in self.regularizers) if t is not None]
-        return tf.add_n(terms) if terms else tf.zeros([], x.dtype)
+        with tf.compat.v1.name_scope(self.scope, "sum_regularizer",
+                                     [x]) as name:
+            terms = [t for t in (r(x) for r in self.regularizers)
+                     if t is not None]
+            if not terms:
+                return _disabled_result(x)
+            return tf.add_n(terms, name=name)
 
     def get_config(self):
         return {"regularizers": [
-            _compat.moves.serialize_regularizer(r) for r in self.regularizers]}
+            _compat.moves.serialize_regularizer(r) for r in self.regularizers],
+            "scope": self.scope}

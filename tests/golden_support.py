@@ -1,12 +1,18 @@
 """Helpers shared by the test modules (import them; conftest is for fixtures)."""
 
+import numpy as np
 import tensorflow as tf
 
-from compat_reg import golden_files
+from compat_reg import _compat, golden_files
+
+
+def evaluate(value):
+    """The value of ``value``, eagerly or in a Session (graph mode)."""
+    return np.asarray(_compat.evaluate(value))
 
 
 def rel_diff(got, want):
-    got, want = float(got), float(want)
+    got, want = float(evaluate(got)), float(want)
     return abs(got - want) / abs(want) if want else abs(got)
 
 
@@ -16,17 +22,21 @@ TOLERANCE = golden_files.PENALTY_TOLERANCE
 
 def make_regularizer(module, spec):
     """Build a golden ``regularizer`` spec with ``module``'s factories
-    (compat_reg, compat_reg.contrib or tf_slim)."""
+    (compat_reg, compat_reg.contrib, tf.contrib.layers or tf_slim)."""
     from compat_reg import regularizers
     return regularizers.from_spec(spec, module)
 
 
-def graph_penalty(regularizer, array, name="dense/kernel"):
-    """Run ``get_variable(regularizer=...)`` in a tf.compat.v1 graph; return
-    (collection names, collection values, total, total name)."""
+def graph_penalty(make_regularizer, array, name="dense/kernel"):
+    """Run ``get_variable(regularizer=make_regularizer())`` in a fresh
+    tf.compat.v1 graph, as the golden recipe did (the regularizer is made in
+    the graph, as TF1 code makes it); return (collection names, collection
+    values, total, total name)."""
     v1 = tf.compat.v1
     with tf.Graph().as_default():
-        v1.get_variable(name, initializer=array, dtype=tf.as_dtype(array.dtype),
+        regularizer = make_regularizer()
+        v1.get_variable(name, shape=array.shape, dtype=tf.as_dtype(array.dtype),
+                        initializer=v1.constant_initializer(array),
                         regularizer=regularizer)
         entries = v1.get_collection(v1.GraphKeys.REGULARIZATION_LOSSES)
         total = v1.losses.get_regularization_loss()
@@ -34,4 +44,3 @@ def graph_penalty(regularizer, array, name="dense/kernel"):
             sess.run(v1.global_variables_initializer())
             values, total_value = sess.run([entries, total])
     return [e.name for e in entries], values, total_value, total.name
-
