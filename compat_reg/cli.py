@@ -6,15 +6,16 @@ import argparse
 import os
 import sys
 
-DESCRIPTION = """\
-compat-reg: move TF1 regularization code to TF2 without changing what models learn.
+DESCRIPTION = ("compat-reg: move TF1 regularization code to TF2 without "
+               "changing what models learn.")
 
-commands:
-  doctor    what TensorFlow/Keras this is and how contrib maps onto it
-  check     every golden TF 1.15 penalty, recomputed here (exit 1 on mismatch)
-  parity    train the TF1 way and the TF2 way and prove they agree
-            (compat-reg parity --help)
-  migrate   rewrite TF1 regularization code (compat-reg migrate --help)
+EPILOG = """\
+exit status (every command): 0 ok; 1 differences found (a penalty or a
+training run off its TF 1.15 value; code migrate would change); 2 an error
+(unreadable input) or a usage error. Errors go to stderr.
+
+TensorFlow's own start-up log lines are hidden unless you pass --verbose or
+set TF_CPP_MIN_LOG_LEVEL yourself.
 """
 
 
@@ -24,7 +25,8 @@ def _doctor(args):
         print("%-20s %s" % (key, value))
     print()
     if _compat.TF1:
-        print("mapping: compat_reg.* are tf.contrib.layers.* (contrib is real here)")
+        print("mapping: compat_reg.* compute what tf.contrib.layers.* compute, op "
+              "for op (contrib is real here)")
         return 0
     print("mapping (contrib convention -> %s):" % _compat.KERAS_FLAVOUR)
     examples = [("l1_regularizer(0.01)", regularizers.l1_regularizer(0.01)),
@@ -41,30 +43,63 @@ def _doctor(args):
 
 
 def _check(args):
-    from compat_reg import golden_files, regularizers
+    from compat_reg import _compat, golden_files, regularizers
     import tensorflow as tf
+    cases = golden_files.penalty_cases()  # validated before any row prints
     failed = 0
     print("%-18s %-8s %16s %16s %10s  %s" % (
         "case", "dtype", "TF 1.15", "here", "rel diff", "ok"))
-    for case, array in golden_files.penalty_cases():
+    for case, array in cases:
         reg = regularizers.from_spec(case["regularizer"])
         want = case["total_regularization_loss"]
-        got = 0.0 if reg is None else float(reg(tf.constant(array)))
+        penalty = None if reg is None else reg(tf.constant(array))
+        got = 0.0 if penalty is None else float(_compat.evaluate(penalty))
         rel = abs(got - want) / abs(want) if want else abs(got)
         ok = rel <= golden_files.PENALTY_TOLERANCE[case["dtype"]]
         failed += not ok
         print("%-18s %-8s %16.9g %16.9g %10.2e  %s" % (
             case["id"], case["dtype"], want, got, rel, "ok" if ok else "FAIL"))
-    print("%d passed, %d failed" % (len(golden_files.penalties()["cases"]) - failed,
-                                    failed))
+    print("%d passed, %d failed" % (len(cases) - failed, failed))
     return 1 if failed else 0
 
 
+def silence_native_stderr():
+    """Hide what TensorFlow's C++ side writes to file descriptor 2.
+
+    TF's C++ and absl loggers write start-up lines (CUDA probes, oneDNN
+    notes) straight to fd 2, where ``TF_CPP_MIN_LOG_LEVEL`` no longer reaches
+    all of them (TF >= 2.16). Python's ``sys.stderr`` is moved to a copy of
+    the real stderr first, so errors, warnings and tracebacks still show;
+    only native writes go to ``os.devnull``. Used by the console command
+    only, never when ``main`` is called from Python.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return False
+    sys.stderr = os.fdopen(saved, "w", 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    return True
+
+
 def main(argv=None):
+    """``compat-reg ARGS``; returns the exit status (0 ok, 1 differences,
+    2 errors or usage). Called with no ``argv`` (the console command) it also
+    hides TensorFlow's native log lines unless ``--verbose`` is given or the
+    user set ``TF_CPP_MIN_LOG_LEVEL``."""
+    console = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
-    # TensorFlow's C++ start-up chatter (CUDA probes, oneDNN notes) would
-    # bury the tables; a user's own setting wins.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    verbose = "--verbose" in argv[:1] or "-v" in argv[:1]
+    if verbose:
+        argv = argv[1:]
+    if not verbose and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        # TensorFlow's C++ start-up chatter would bury the tables.
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        if console:
+            silence_native_stderr()
     if argv and argv[0] == "parity":
         from compat_reg.parity.cli import main as parity_main
         return parity_main(argv[1:])
@@ -72,20 +107,37 @@ def main(argv=None):
         from compat_reg.migrate.cli import main as migrate_main
         return migrate_main(argv[1:])
     parser = argparse.ArgumentParser(
-        prog="compat-reg", description=DESCRIPTION,
+        prog="compat-reg", description=DESCRIPTION, epilog=EPILOG,
+        usage="compat-reg [-h] [--version] [--verbose] COMMAND ...",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
                         version=__import__("compat_reg").__version__)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("doctor", help="show versions and the mapping in use")
-    sub.add_parser("check", help="recompute the golden TF 1.15 penalties")
-    sub.add_parser("parity", help="training parity (see: compat-reg parity --help)")
-    sub.add_parser("migrate", help="rewrite code (see: compat-reg migrate --help)")
-    args = parser.parse_args(argv)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show TensorFlow's own log lines (first argument)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                title="commands")
+    sub.add_parser("doctor", help="what TensorFlow/Keras this is and how "
+                                  "contrib maps onto it")
+    sub.add_parser("check", help="every golden TF 1.15 penalty, recomputed "
+                                 "here (exit 1 on a mismatch)")
+    sub.add_parser("parity", help="train the TF1 way and the TF2 way and "
+                                  "prove they agree (compat-reg parity --help)")
+    sub.add_parser("migrate", help="rewrite TF1 regularization code "
+                                   "(compat-reg migrate --help)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version (0) or usage (2)
+        return done.code
     if args.command is None:
-        parser.print_help()
+        parser.print_usage(sys.stderr)
+        print("compat-reg: error: a COMMAND is required (compat-reg --help "
+              "lists them)", file=sys.stderr)
         return 2
-    return {"doctor": _doctor, "check": _check}[args.command](args)
+    try:
+        return {"doctor": _doctor, "check": _check}[args.command](args)
+    except (ValueError, IOError, OSError) as err:
+        print("compat-reg %s: error: %s" % (args.command, err), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

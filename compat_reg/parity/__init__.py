@@ -27,7 +27,7 @@ _LAZY = {
     "compare_models": ("user_model", "compare_models"),
     "ParityReport": ("user_model", "ParityReport"),
     "run_backend": ("backends", "run"),
-    "compare_traces": ("compare", "compare"),
+    "compare_traces": ("measure", "measure"),
     "load_trace": ("trace", "load"),
     "builtin_workload": ("workloads", "builtin"),
     "workload_from_golden": ("workloads", "from_golden"),

@@ -9,10 +9,57 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 
-from compat_reg.parity import optim, ports
+from compat_reg.parity import ports
 from compat_reg.parity import trace as trace_mod
 
 BACKENDS = ("tf1-graph", "tf2-keras", "tf2-fit")
+OPTIMIZERS = ("exact", "keras")
+
+
+def optimizer_for(spec, optimizers="exact"):
+    """The Keras optimizer the TF2 backends train a ``spec`` with:
+    ``compat_reg.optimizers.get`` (TF1-exact) or its ``keras_native``."""
+    from compat_reg import optimizers as factory
+    if optimizers not in OPTIMIZERS:
+        raise ValueError("optimizers must be one of %s, not %r" % (
+            OPTIMIZERS, optimizers))
+    return (factory.keras_native if optimizers == "keras" else factory.get)(
+        spec)
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _qualname(optimizer):
+    kind = type(optimizer)
+    return "%s.%s" % (kind.__module__, kind.__name__)
+
+
+# Where each hyper-parameter is found on an optimizer object: the names in a
+# Keras ``get_config()``, else TF1's private attribute (TF1 has no config).
+_CONFIG_NAMES = {"lr": ("learning_rate", "lr"), "momentum": ("momentum",),
+                 "beta1": ("beta_1", "beta1"), "beta2": ("beta_2", "beta2"),
+                 "epsilon": ("epsilon",)}
+
+
+def hparams(optimizer, kind):
+    """``{"kind", "class", "lr", ...}`` read back from the optimizer object,
+    so that a trace records what ran, not what was asked for."""
+    out = collections.OrderedDict([("kind", kind),
+                                   ("class", _qualname(optimizer))])
+    config = optimizer.get_config() if hasattr(optimizer, "get_config") else None
+    for key in trace_mod.hparam_keys(kind):
+        if config is not None:
+            value = [config[n] for n in _CONFIG_NAMES[key] if n in config]
+            out[key] = _number(value[0]) if value else None
+        else:
+            out[key] = _number(getattr(
+                optimizer, "_" + ("learning_rate" if key == "lr" else key), None))
+    return out
 
 
 def available():
@@ -61,6 +108,9 @@ def run(workload, backend, optimizers="exact", port=None):
       port: a ``ports.Port`` (default: the correct port).
     """
     check_backend(backend)
+    if optimizers not in OPTIMIZERS:
+        raise ValueError("optimizers must be one of %s, not %r" % (
+            OPTIMIZERS, optimizers))
     port = port or ports.Port()
     config = workload.config
     record = collections.OrderedDict([("name", workload.name),
@@ -80,7 +130,7 @@ def run(workload, backend, optimizers="exact", port=None):
                                 workload.init if port.copy_init else None)
     variables = model.trainable_weights
     optimizer = (port.optimizer(config) if port.optimizer is not None
-                 else optim.keras_optimizer(config, optimizers))
+                 else optimizer_for(config, optimizers))
     if backend == "tf2-keras":
         curves, per_epoch, start, final = tf2_keras.train_loop(
             model, variables, workload.data, workload.batch_order, optimizer,
@@ -91,7 +141,7 @@ def run(workload, backend, optimizers="exact", port=None):
             manual_add=port.manual_add)
     return make_trace(
         backend, optimizers, record, port.name,
-        optim.hparams(optimizer, config["optimizer"]),
+        hparams(optimizer, config["optimizer"]),
         collections.OrderedDict(zip(names, start)),
         collections.OrderedDict(zip(names, final)), curves, per_epoch,
         workload.batch_order)

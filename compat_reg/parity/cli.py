@@ -15,18 +15,33 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import sys
 
+DESCRIPTION = "compat-reg parity: check that TF1 and TF2 training agree."
+
 EPILOG = """\
 examples:
   compat-reg parity run --all --plot parity.png
   compat-reg parity run --workload adam_l2 --optimizers keras
   compat-reg parity run --workload sgd_l2 --port l2-unhalved   # see a wrong port fail
-  compat-reg parity record --backend tf1-graph --workload sgd_l2 --out traces/tf1.json
-  compat-reg parity compare traces/ compat_reg/golden/ --plot envs.png
-  compat-reg parity replay compat_reg/golden/train_sgd_l2.json --backend tf2-keras
+  compat-reg parity record --all --out-dir traces/mine
+  compat-reg parity compare traces/ --golden --plot envs.png
+  compat-reg parity replay sgd_l2 --backend tf2-keras
 
-exit status: 0 everything agrees, 1 a disagreement beyond tolerance, 2 usage.
-Tolerances and their justifications: compat_reg/parity/tolerances.py.
+exit status: 0 everything agrees; 1 a difference beyond tolerance was found;
+2 an error (unreadable or inconsistent input, nothing to compare) or a usage
+error. Errors go to stderr.
+Tolerances and their justifications: the module compat_reg.parity.tolerances.
 """
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not an integer" % text) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more, not %d" % value)
+    return value
 
 WORKLOAD_NAMES = ("sgd_none", "sgd_l2", "momentum_l1_l2", "adam_l2")
 BACKEND_NAMES = ("tf1-graph", "tf2-keras", "tf2-fit")
@@ -45,7 +60,7 @@ def _training_options(parser):
         help="train the tf2-* backends with a deliberately wrong port to see "
              "how the harness diagnoses it (default: correct)")
     parser.add_argument(
-        "--epochs", type=int, default=None,
+        "--epochs", type=positive_int, default=None, metavar="N",
         help="train only the first N epochs (references are cut to match)")
 
 
@@ -60,7 +75,7 @@ def _report_options(parser):
 def build_parser():
     """The argparse parser of ``compat-reg parity``."""
     parser = argparse.ArgumentParser(
-        prog="compat-reg parity", description=__doc__.split("\n\n")[0],
+        prog="compat-reg parity", description=DESCRIPTION,
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -124,7 +139,10 @@ def build_parser():
         description="Train the workload of a file in the golden format (its "
                     "config, arrays and data) on the given backends and "
                     "compare with the file's curves and final weights.")
-    replay.add_argument("golden", metavar="GOLDEN.json")
+    replay.add_argument("golden", metavar="GOLDEN",
+                        help="a golden-format JSON file, or the name of a "
+                             "golden case shipped in the package (%s)" % (
+                                 ", ".join(WORKLOAD_NAMES[:3])))
     replay.add_argument("--backend", action="append", choices=BACKEND_NAMES,
                         help="backends to replay on (default: all offered)")
     _training_options(replay)
@@ -147,7 +165,7 @@ def _finish(args, results, out):
         from compat_reg.parity import plot
         plot.plot(results, args.plot)
         print("wrote %s" % args.plot, file=out)
-    return 0 if results and all(r.ok for r in results) else 1
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _header(out):
@@ -157,11 +175,11 @@ def _header(out):
 
 def cmd_run(args, out):
     import os
-    from compat_reg.parity import harness, workloads
+    from compat_reg.parity import runner, workloads
     names = args.workload or list(workloads.BUILTIN)
     chosen = [workloads.builtin(n).truncated(args.epochs) for n in names]
     _header(out)
-    traces, results = harness.run_workloads(
+    traces, results = runner.run_workloads(
         chosen, args.backend, args.optimizers, _port(args))
     if args.save_traces:
         for wname, by_backend in traces.items():
@@ -200,17 +218,21 @@ def cmd_record(args, out):
 
 
 def cmd_compare(args, out):
-    from compat_reg.parity import collate, trace
+    from compat_reg.parity import pairing, trace
     paths = list(args.paths)
     if args.golden:
         from compat_reg import golden_files
         paths.append(golden_files.GOLDEN_DIR)
-    traces = trace.collect(paths)
-    if not traces:
-        print("no traces found in %s" % " ".join(args.paths), file=out)
-        return 1
-    results, pair_failures = collate.compare_traces(traces)
+    plans = pairing.plans(trace.collect(paths))
+    for line in pairing.describe(plans):
+        print(line, file=out)
+    results, pairs = pairing.run(plans)
+    if not results:
+        raise ValueError("nothing to compare: every workload has only its "
+                         "reference (%s)" % ", ".join(
+                             p.reference.path or p.reference.name for p in plans))
     code = _finish(args, results, out)
+    pair_failures = [p for p in pairs if not p.ok]
     if pair_failures:
         print("\n%d pairs of traces disagree:" % len(pair_failures), file=out)
         for result in pair_failures:
@@ -220,14 +242,18 @@ def cmd_compare(args, out):
 
 
 def cmd_replay(args, out):
-    from compat_reg.parity import backends, compare, trace, workloads
-    workload = workloads.from_golden(args.golden).truncated(args.epochs)
-    reference = trace.from_golden(args.golden)
+    import os
+    from compat_reg.parity import backends, measure, trace, workloads
+    path = args.golden
+    if not os.path.exists(path) and path in workloads.GOLDEN_CASES:
+        path = workloads.builtin(path).golden_path
+    workload = workloads.from_golden(path).truncated(args.epochs)
+    reference = trace.from_golden(path)
     _header(out)
     results = []
     for name in args.backend or backends.available():
         t = backends.run(workload, name, args.optimizers, _port(args))
-        results.append(compare.compare(t, reference))
+        results.append(measure.measure(t, reference))
     return _finish(args, results, out)
 
 
@@ -236,15 +262,20 @@ COMMANDS = {"run": cmd_run, "record": cmd_record, "compare": cmd_compare,
 
 
 def main(argv=None, out=None):
-    """Entry point: ``compat-reg parity ARGS``; returns the exit status."""
+    """Entry point: ``compat-reg parity ARGS``; returns the exit status
+    (0 ok, 1 differences found, 2 errors or usage; errors on stderr)."""
     out = out if out is not None else sys.stdout
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help (0) or a usage error (2)
+        return done.code
     from compat_reg.parity import determinism
     determinism.configure(op_determinism=True)
     try:
         return COMMANDS[args.command](args, out)
-    except (ValueError, KeyError, IOError) as err:
-        print("compat-reg parity %s: error: %s" % (args.command, err),
+    except (ValueError, KeyError, IOError, OSError, TypeError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print("compat-reg parity %s: error: %s" % (args.command, message),
               file=sys.stderr)
         return 2

@@ -22,8 +22,9 @@ _DONE = []
 def configure(op_determinism=False):
     """Pin TF2 thread counts to one; safe to call repeatedly.
 
-    ``op_determinism=True`` also enables TF's deterministic kernels (TF 2.9+;
-    process-wide: unseeded random ops then raise).
+    ``op_determinism=True`` also enables TF's deterministic kernels
+    (``_compat.enable_op_determinism``: the TF 2.9+ call, else
+    ``TF_DETERMINISTIC_OPS=1``; process-wide: unseeded random ops then raise).
 
     Returns a list of strings describing what could not be set (empty when
     everything took effect), so a caller can report it.
@@ -43,10 +44,8 @@ def configure(op_determinism=False):
                 setter(1)
             except RuntimeError as err:  # runtime already initialised
                 problems.append(str(err))
-        enable = getattr(tf.config.experimental, "enable_op_determinism",
-                         None)
-        if op_determinism and enable is not None:
-            enable()
+    if op_determinism:
+        _compat.enable_op_determinism()
     if problems:
         warnings.warn("compat_reg.parity: TensorFlow was initialised before "
                       "configure(); reruns may not be bit-identical: %s"

@@ -20,27 +20,14 @@ def accuracy(labels, logits):
 
 def graph_regularization_loss():
     """The summed REGULARIZATION_LOSSES collection (graph mode)."""
-    try:
-        from compat_reg import losses
-    except ImportError:
-        losses = None
-    if losses is not None:
-        return losses.get_regularization_loss()
-    import tensorflow as tf
-    return tf.compat.v1.losses.get_regularization_loss()
+    from compat_reg import losses
+    return losses.get_regularization_loss()
 
 
 def model_regularization_loss(model):
     """The penalty of a Keras model: every weight penalty, once."""
-    try:
-        from compat_reg import losses
-    except ImportError:
-        losses = None
-    if losses is not None:
-        return losses.get_regularization_loss(model)
-    import tensorflow as tf
-    terms = list(model.losses)
-    return tf.add_n(terms) if terms else tf.constant(0.0)
+    from compat_reg import losses
+    return losses.get_regularization_loss(model)
 
 
 def batches(data, batch_order, epoch):

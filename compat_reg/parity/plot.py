@@ -12,7 +12,7 @@ import collections
 
 import numpy as np
 
-from compat_reg.parity import compare
+from compat_reg.parity import measure
 from compat_reg.parity import tolerances as tol
 
 STYLES = {"golden": dict(color="black", lw=2.4, alpha=0.5),
@@ -72,7 +72,7 @@ def plot(results, path):
             if t is not reference:
                 n = min(len(t.curves["total_loss"]),
                         len(reference.curves["total_loss"]))
-                diff = compare.rel_curve(t.curves["total_loss"][:n],
+                diff = measure.rel_curve(t.curves["total_loss"][:n],
                                          reference.curves["total_loss"][:n])
                 ax_diff.semilogy(np.arange(n), np.maximum(diff, 1e-10),
                                  label="%s vs %s" % (label, reference.backend),

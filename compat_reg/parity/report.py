@@ -6,7 +6,7 @@ import collections
 import json
 
 from compat_reg.parity import tolerances as tol
-from compat_reg.parity.trace import env_name
+from compat_reg.parity.trace import REPORT_FORMAT, env_name
 
 
 def _fmt(value, spec="%.2e"):
@@ -94,7 +94,9 @@ def to_json(results):
             ("failures", r.failures),
             ("diagnoses", r.diagnoses),
         ]))
-    return {"ok": all(r.ok for r in results), "comparisons": out}
+    return collections.OrderedDict([("format", REPORT_FORMAT),
+                                    ("ok", all(r.ok for r in results)),
+                                    ("comparisons", out)])
 
 
 def write_json(results, path):

@@ -13,25 +13,30 @@ import collections
 
 import numpy as np
 
-from compat_reg.parity import determinism, evaluation, optim
+from compat_reg.parity import determinism, evaluation
 
 
 def mlp_builder(config, regularizer):
     """A graph-building function ``x -> logits`` for a workload MLP.
 
-    Layer i creates ``dense_<i>/kernel`` and ``dense_<i>/bias`` with
-    ``regularizer(config["reg"])`` on kernels (and biases if ``bias_reg``).
+    Layer i creates ``dense_<i>/kernel`` and ``dense_<i>/bias``
+    (``golden_files.layer_names``) with ``regularizer(config["reg"])`` on
+    kernels (and biases if ``bias_reg``).
     """
+    from compat_reg import golden_files
     import tensorflow as tf
     v1 = tf.compat.v1
     sizes = config["sizes"]
     activation = getattr(tf.nn, config["activation"])
 
+    scopes = [name.split("/")[0] for name, _, _ in
+              golden_files.layer_names(config)[::2]]
+
     def build(x):
         h = x
         layers = len(sizes) - 1
         for i in range(layers):
-            with v1.variable_scope("dense_%d" % i):
+            with v1.variable_scope(scopes[i]):
                 kernel = v1.get_variable(
                     "kernel", [sizes[i], sizes[i + 1]],
                     initializer=v1.zeros_initializer(),
@@ -66,6 +71,7 @@ def train(build, init, data, batch_order, spec, names=None):
       names: canonical names of the variables (default: their graph names).
     """
     import tensorflow as tf
+    from compat_reg.parity import backends
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default():
@@ -81,7 +87,8 @@ def train(build, init, data, batch_order, spec, names=None):
         data_loss = evaluation.cross_entropy(y, logits)
         reg_loss = evaluation.graph_regularization_loss()
         total = data_loss + reg_loss
-        optimizer = optim.tf1_optimizer(spec)
+        from compat_reg import optimizers
+        optimizer = optimizers.tf1(spec)
         grads = optimizer.compute_gradients(total, var_list=variables)
         with tf.control_dependencies([data_loss, reg_loss, total]):
             train_op = optimizer.apply_gradients(grads)
@@ -128,5 +135,5 @@ def train(build, init, data, batch_order, spec, names=None):
         "final": collections.OrderedDict(zip(names, final)),
         "curves": curves,
         "per_epoch": per_epoch,
-        "hparams": optim.hparams(optimizer, spec["optimizer"]),
+        "hparams": backends.hparams(optimizer, spec["optimizer"]),
     }

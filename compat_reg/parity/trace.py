@@ -14,7 +14,10 @@ A trace is JSON (format ``compat-reg-trace/1``):
 * ``final_weights``: name -> shape, dtype and little-endian base64 bytes,
   so that traces compare bit for bit across machines.
 
-Golden files are read as traces as they are (``from_golden``).
+Golden files are read as traces as they are (``from_golden``). Every file
+is read through ``compat_reg.golden_files``' validating reader: a file that
+is not a usable trace or golden file raises ``InputError`` naming the file
+and the field.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,9 +31,11 @@ import platform
 
 import numpy as np
 
+from compat_reg import convention, golden_files
+from compat_reg.golden_files import CURVES, EPOCH_METRICS, InputError
+
 FORMAT = "compat-reg-trace/1"
-CURVES = ("data_loss", "reg_loss", "total_loss")
-EPOCH_METRICS = ("test_loss", "test_accuracy", "train_accuracy")
+REPORT_FORMAT = "compat-reg-report/1"  # parity --json, skipped by collect
 
 
 def sha256(array):
@@ -142,91 +147,146 @@ class Trace(object):
                      collections.OrderedDict(), self.path)
 
 
-def _decode_weights(record):
+def _decode_weights(record, path):
     weights = collections.OrderedDict()
     for key, value in record.items():
-        dtype = np.dtype(value["dtype"]).newbyteorder("<")
-        array = np.frombuffer(base64.b64decode(value["base64"]), dtype=dtype)
-        weights[key] = array.astype(dtype.newbyteorder("=")).reshape(
-            value["shape"])
+        where = "final_weights.%s" % key
+        shape = golden_files.field(value, path, "shape", list, where)
+        name = golden_files.field(value, path, "dtype", str, where)
+        try:
+            dtype = np.dtype(name)
+        except TypeError:
+            dtype = None
+        if dtype is None or dtype.kind not in "fiu":
+            raise InputError(path, where + ".dtype",
+                             "%r is not a numeric dtype" % name)
+        if not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise InputError(path, where + ".shape", "is %r" % (shape,))
+        try:
+            raw = base64.b64decode(golden_files.field(
+                value, path, "base64", str, where).encode("ascii"),
+                validate=True)
+        except (ValueError, UnicodeEncodeError) as err:
+            raise InputError(path, where + ".base64",
+                             "not base64: %s" % err) from None
+        if len(raw) != int(np.prod(shape)) * dtype.itemsize:
+            raise InputError(path, where + ".base64", "%d bytes, shape %s of "
+                             "%s needs %d" % (len(raw), shape, name, int(
+                                 np.prod(shape)) * dtype.itemsize))
+        little = dtype.newbyteorder("<")
+        array = np.frombuffer(raw, dtype=little)
+        weights[key] = array.astype(little.newbyteorder("=")).reshape(shape)
     return weights
 
 
 def from_golden(path):
     """A golden training file read as a trace."""
-    from compat_reg.parity import workloads
-    record, arrays, _ = workloads.read_golden(path)
+    record, arrays, _ = golden_files.read_training(path)
     config = record["config"]
-    layers = len(config["sizes"]) - 1
     weights = collections.OrderedDict()
     init = collections.OrderedDict()
-    for i in range(layers):
-        for part, short in (("kernel", "w"), ("bias", "b")):
-            weights["dense_%d/%s" % (i, part)] = arrays[
-                "final_dense_%d_%s" % (i, part)]
-            init["dense_%d/%s" % (i, part)] = sha256(
-                arrays["init_%s%d" % (short, i)])
-    genv = record.get("env", {})
+    for name, init_key, final_key in golden_files.layer_names(config):
+        weights[name] = arrays[final_key]
+        init[name] = sha256(arrays[init_key])
+    genv = record.get("env") if isinstance(record.get("env"), dict) else {}
     env = collections.OrderedDict([
         ("python", genv.get("python")), ("numpy", genv.get("numpy")),
         ("tensorflow", genv.get("tensorflow")),
         ("keras_flavour", genv.get("flavor")), ("keras_version", None),
         ("backend", "golden"), ("optimizers", "tf1"), ("golden", True)])
     port = collections.OrderedDict([
-        ("optimizer", _golden_hparams(config)),
+        ("optimizer", spec_hparams(config)),
         ("initial_weights", init),
         ("batch_order", [sha256(e) for e in arrays["batch_order"]])])
     return Trace(env, {"name": record.get("id"), "config": config}, port,
                  record["curves"], record["per_epoch"], weights, path)
 
 
-def _golden_hparams(config):
-    kind = config["optimizer"]
-    hparams = collections.OrderedDict([("kind", kind), ("lr", config["lr"])])
-    if kind == "momentum":
-        hparams["momentum"] = config["momentum"]
-    if kind == "adam":
-        hparams.update([("beta1", 0.9), ("beta2", 0.999),
-                        ("epsilon", config.get("epsilon", 1e-8))])
-    return hparams
+# The hyper-parameters a trace records, by their spec keys.
+HPARAM_KEYS = ("lr", "momentum", "beta1", "beta2", "epsilon")
+
+
+def hparam_keys(kind):
+    """The ``HPARAM_KEYS`` that optimizer ``kind`` has, in trace order."""
+    entry = convention.OPTIMIZER[kind]
+    return [key for key in list(entry.required) + sorted(entry.defaults)
+            if key in HPARAM_KEYS]
+
+
+def spec_hparams(config):
+    """``{"kind", "lr", ...}``: what TF1 ran for a spec, defaults filled in
+    from ``compat_reg.convention`` (a golden file records only the spec).
+
+    >>> dict(spec_hparams({"optimizer": "adam", "lr": 0.001}))
+    {'kind': 'adam', 'lr': 0.001, 'beta1': 0.9, 'beta2': 0.999, 'epsilon': 1e-08}
+    """
+    entry, args = convention.tf1_arguments(config)
+    return collections.OrderedDict([("kind", entry.spec)] + [
+        (key, args[convention.SPEC_KEYS.get(key, key)])
+        for key in hparam_keys(entry.spec)])
 
 
 def load(path):
-    """A trace file, or a golden training file read as a trace."""
-    with open(path) as handle:
-        record = json.load(handle)
-    if record.get("format") == FORMAT:
-        return Trace(record["env"], record["workload"], record["port"],
-                     record["curves"], record["per_epoch"],
-                     _decode_weights(record["final_weights"]), path)
-    from compat_reg.parity import workloads
-    if record.get("format") == workloads.GOLDEN_FORMAT:
+    """A trace file, or a golden training file read as a trace (validated)."""
+    record = golden_files.read_json(path, (FORMAT, golden_files.FORMAT))
+    if record["format"] == golden_files.FORMAT:
         return from_golden(path)
-    raise ValueError("%s is neither a trace (%s) nor a golden file (%s)" % (
-        path, FORMAT, workloads.GOLDEN_FORMAT))
+    for key in ("env", "workload", "port", "final_weights"):
+        golden_files.field(record, path, key, dict)
+    golden_files.field(record["workload"], path, "name", str, "workload")
+    golden_files.field(record["env"], path, "backend", str, "env")
+    steps, epochs = golden_files.check_run(record, path)
+    order = record["port"].get("batch_order")
+    if order is not None and (not isinstance(order, list) or
+                              len(order) != epochs):
+        raise InputError(path, "port.batch_order", "expected one hash per "
+                         "epoch (%d)" % epochs)
+    return Trace(record["env"], record["workload"], record["port"],
+                 record["curves"], record["per_epoch"],
+                 _decode_weights(record["final_weights"], path), path)
+
+
+def is_training_record(path):
+    """Whether a ``*.json`` file is meant as a training run (trace or golden
+    training file) rather than other package data (``penalties.json``).
+
+    Decided from what the file claims to be, so that a broken trace is still
+    read (and reported): anything but a golden-format object with ``cases``
+    or a ``compat-reg parity --json`` report counts as a training record.
+    """
+    try:
+        with open(path, "rb") as handle:
+            record = json.loads(handle.read().decode("utf-8"))
+    except (IOError, OSError, UnicodeDecodeError, ValueError):
+        return True
+    if not isinstance(record, dict):
+        return True
+    return not ((record.get("format") == golden_files.FORMAT and "cases" in record)
+                or record.get("format") == REPORT_FORMAT)
 
 
 def collect(paths):
-    """Traces from files and directories (``*.json`` inside, recursively);
-    golden files that are not training runs (penalties.json) are skipped."""
+    """Traces from files and directories (``*.json`` inside, recursively).
+
+    Golden files that are not training runs (``penalties.json``) are
+    skipped; every other file must load, or ``InputError`` names it. A path
+    that does not exist, or a folder with no trace, is an error too.
+    """
     found = []
     for path in paths:
         if os.path.isdir(path):
-            for root, _, files in sorted(os.walk(path)):
-                for name in sorted(files):
-                    if name.endswith(".json"):
-                        found.append(os.path.join(root, name))
-        else:
+            inside = []
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                inside.extend(os.path.join(root, name) for name in sorted(files)
+                              if name.endswith(".json"))
+            inside = [p for p in inside if is_training_record(p)]
+            if not inside:
+                raise InputError(path, None, "no traces (*.json) in this "
+                                 "folder")
+            found.extend(inside)
+        elif os.path.exists(path):
             found.append(path)
-    traces = []
-    for path in found:
-        with open(path) as handle:
-            try:
-                record = json.load(handle)
-            except ValueError:
-                continue
-        if not isinstance(record, dict):
-            continue
-        if record.get("format") == FORMAT or "curves" in record:
-            traces.append(load(path))
-    return traces
+        else:
+            raise InputError(path, None, "no such file or directory")
+    return [load(path) for path in found]

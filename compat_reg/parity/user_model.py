@@ -14,7 +14,7 @@ import collections
 
 import numpy as np
 
-from compat_reg.parity import backends, compare, optim, report, tf1_graph
+from compat_reg.parity import backends, measure, report, tf1_graph
 from compat_reg.parity import tf2_keras, workloads
 
 
@@ -145,16 +145,16 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
     for backend in backend_names:
         backends.check_backend(backend)
         tf2_keras.copy_weights(weights, init)
-        opt = optim.keras_optimizer(optimizer, optimizers)
+        opt = backends.optimizer_for(optimizer, optimizers)
         train = (tf2_keras.train_loop if backend == "tf2-keras"
                  else tf2_keras.train_fit)
         curves, per_epoch, start, final = train(keras_model, weights, data,
                                                 order, opt)
         traces[backend] = backends.make_trace(
             backend, optimizers, record, "user",
-            optim.hparams(opt, optimizer["optimizer"]),
+            backends.hparams(opt, optimizer["optimizer"]),
             collections.OrderedDict(zip(names, start)),
             collections.OrderedDict(zip(names, final)), curves, per_epoch,
             order)
-        comparisons.append(compare.compare(traces[backend], reference))
+        comparisons.append(measure.measure(traces[backend], reference))
     return ParityReport(comparisons, traces)

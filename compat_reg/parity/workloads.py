@@ -11,15 +11,11 @@ epsilon=1e-8)``, whose reference is the ``tf1-graph`` backend).
 from __future__ import absolute_import, division, print_function
 
 import copy
-import json
 import os
 
 import numpy as np
 
-from compat_reg import golden_files
-
-GOLDEN_FORMAT = golden_files.FORMAT
-
+from compat_reg import convention, golden_files
 
 def golden_dir():
     """The ``golden`` folder shipped inside the package."""
@@ -38,9 +34,8 @@ class Data(object):
     @classmethod
     def load(cls, path):
         """Read ``x_train, y_train, x_test, y_test`` from an npz file."""
-        with np.load(path) as arrays:
-            return cls(arrays["x_train"], arrays["y_train"],
-                       arrays["x_test"], arrays["y_test"])
+        arrays = golden_files.read_npz(path, golden_files.DATA_KEYS)
+        return cls(*[arrays[key] for key in golden_files.DATA_KEYS])
 
 
 class Workload(object):
@@ -68,13 +63,14 @@ class Workload(object):
 
     def variable_names(self):
         """Canonical names ``dense_<i>/kernel``, ``dense_<i>/bias`` in order."""
-        names = []
-        for i in range(len(self.config["sizes"]) - 1):
-            names.extend(["dense_%d/kernel" % i, "dense_%d/bias" % i])
-        return names
+        return [name for name, _, _ in golden_files.layer_names(self.config)]
 
     def truncated(self, epochs):
         """The same workload cut to its first ``epochs`` epochs."""
+        if epochs is not None and (isinstance(epochs, bool) or not isinstance(
+                epochs, int) or epochs < 1):
+            raise ValueError("epochs must be a positive integer, not %r" % (
+                epochs,))
         if epochs is None or epochs >= self.config["epochs"]:
             return self
         config = copy.deepcopy(self.config)
@@ -91,30 +87,19 @@ class Workload(object):
                         self.data, self.golden_path, self.reference)
 
 
-def read_golden(path):
-    """(json dict, npz arrays dict, Data) of a golden training file."""
-    with open(path) as handle:
-        record = json.load(handle)
-    if record.get("format") != GOLDEN_FORMAT:
-        raise ValueError("%s is not a %s file (format %r)" % (
-            path, GOLDEN_FORMAT, record.get("format")))
-    folder = os.path.dirname(os.path.abspath(path))
-    with np.load(os.path.join(folder, record["arrays"])) as npz:
-        arrays = dict((key, npz[key]) for key in npz.files)
-    data = Data.load(os.path.join(folder, record.get("data", "digits.npz")))
-    return record, arrays, data
-
-
 def from_golden(path):
     """The workload of a golden training file (any file in that format)."""
-    record, arrays, data = read_golden(path)
+    record, arrays, data = golden_files.read_training(path)
     config = record["config"]
-    init = []
-    for i in range(len(config["sizes"]) - 1):
-        init.extend([arrays["init_w%d" % i], arrays["init_b%d" % i]])
+    init = [arrays[key] for _, key, _ in golden_files.layer_names(config)]
     return Workload(record.get("id") or os.path.basename(path)[:-5], config,
-                    init, arrays["batch_order"], data, golden_path=path)
+                    init, arrays["batch_order"],
+                    Data(*[data[key] for key in golden_files.DATA_KEYS]),
+                    golden_path=path)
 
+
+# adam_l2 states TF1's epsilon explicitly, as its TF1 code did.
+ADAM_EPSILON = convention.OPTIMIZER["adam"].defaults["epsilon"]
 
 GOLDEN_CASES = ("sgd_none", "sgd_l2", "momentum_l1_l2")
 BUILTIN = GOLDEN_CASES + ("adam_l2",)
@@ -126,7 +111,7 @@ def builtin(name):
         return from_golden(os.path.join(golden_dir(), "train_%s.json" % name))
     if name == "adam_l2":
         base = builtin("sgd_l2")
-        work = base.with_config(optimizer="adam", lr=0.001, epsilon=1e-8)
+        work = base.with_config(optimizer="adam", lr=0.001, epsilon=ADAM_EPSILON)
         work.name = "adam_l2"
         work.golden_path = None
         work.reference = "tf1-graph"

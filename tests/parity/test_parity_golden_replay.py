@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from compat_reg.parity import compare, tolerances, trace, workloads
+from compat_reg.parity import measure, tolerances, trace, workloads
 from parity_helpers import require
 
 CASES = [(w, b) for w in workloads.GOLDEN_CASES
@@ -15,7 +15,7 @@ def test_replays_golden_within_tolerances(runs, workload, backend):
     require(backend)
     work = workloads.builtin(workload)
     golden = trace.from_golden(work.golden_path)
-    result = compare.compare(runs.get(workload, backend), golden)
+    result = measure.measure(runs.get(workload, backend), golden)
     assert result.ok, result.message()
     assert result.max_curve <= tolerances.CURVE_EXACT
     assert result.weights is not None
@@ -28,7 +28,7 @@ def test_replays_golden_within_tolerances(runs, workload, backend):
 @pytest.mark.parametrize("backend", ["tf2-keras", "tf2-fit"])
 def test_adam_matches_tf1_graph(runs, backend):
     require(backend)
-    result = compare.compare(runs.get("adam_l2", backend),
+    result = measure.measure(runs.get("adam_l2", backend),
                              runs.get("adam_l2", "tf1-graph"))
     assert result.ok, result.message()
     assert result.max_curve <= tolerances.CURVE_EXACT

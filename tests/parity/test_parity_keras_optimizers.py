@@ -2,7 +2,7 @@
 
 import pytest
 
-from compat_reg.parity import compare, tolerances
+from compat_reg.parity import measure, tolerances
 from parity_helpers import require
 
 
@@ -10,7 +10,7 @@ from parity_helpers import require
 def test_native_keras_optimizers_within_documented_bound(runs, workload):
     require("tf2-keras")
     reference = runs.get(workload, "tf1-graph")
-    result = compare.compare(runs.get(workload, "tf2-keras", "keras"),
+    result = measure.measure(runs.get(workload, "tf2-keras", "keras"),
                              reference)
     assert result.curve_bound == tolerances.CURVE_KERAS
     assert result.ok, result.message()

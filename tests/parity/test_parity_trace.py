@@ -1,7 +1,11 @@
 """Traces survive a save/load round trip bit for bit."""
 
-import numpy as np
+import shutil
 
+import numpy as np
+import pytest
+
+from compat_reg import golden_files
 from compat_reg.parity import trace
 
 
@@ -19,8 +23,14 @@ def test_round_trip(runs, tmp_path):
     assert loaded.dumps() == original.dumps()
 
 
-def test_collect_reads_folders_and_skips_non_traces(runs, tmp_path):
+def test_collect_reads_folders_and_skips_only_known_non_traces(runs, tmp_path):
     runs.get("sgd_l2", "tf1-graph", epochs=1).save(str(tmp_path / "t.json"))
-    (tmp_path / "other.json").write_text('{"cases": []}')
+    # the golden folder's penalties.json and a --json report are not runs
+    shutil.copy(golden_files.path("penalties.json"), str(tmp_path))
+    (tmp_path / "report.json").write_text('{"format": "compat-reg-report/1"}')
     found = trace.collect([str(tmp_path)])
     assert [t.backend for t in found] == ["tf1-graph"]
+    # any other JSON is a broken trace, named, never skipped
+    (tmp_path / "other.json").write_text('{"cases": []}')
+    with pytest.raises(golden_files.InputError, match="other.json: field 'format'"):
+        trace.collect([str(tmp_path)])

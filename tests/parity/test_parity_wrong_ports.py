@@ -2,7 +2,7 @@
 
 import pytest
 
-from compat_reg.parity import backends, compare, ports, workloads
+from compat_reg.parity import backends, measure, ports, workloads
 from parity_helpers import require
 
 
@@ -20,7 +20,7 @@ def _run_wrong(workload, backend, port_name):
 
 
 def test_l2_without_halving(reference):
-    result = compare.compare(_run_wrong("sgd_l2", "tf2-keras", "l2-unhalved"),
+    result = measure.measure(_run_wrong("sgd_l2", "tf2-keras", "l2-unhalved"),
                              reference("sgd_l2"))
     assert not result.ok
     # contrib: s * sum(w**2) / 2; Keras L2(s): s * sum(w**2), so exactly 2x
@@ -30,7 +30,7 @@ def test_l2_without_halving(reference):
 
 
 def test_custom_loop_never_adds_penalty(reference):
-    result = compare.compare(_run_wrong("sgd_l2", "tf2-keras", "no-penalty"),
+    result = measure.measure(_run_wrong("sgd_l2", "tf2-keras", "no-penalty"),
                              reference("sgd_l2"))
     assert not result.ok
     assert abs(result.penalty_ratio - 1.0) < 1e-5  # the model has it...
@@ -39,7 +39,7 @@ def test_custom_loop_never_adds_penalty(reference):
 
 
 def test_fit_plus_manual_add_counts_twice(reference):
-    result = compare.compare(_run_wrong("sgd_l2", "tf2-fit", "fit-double"),
+    result = measure.measure(_run_wrong("sgd_l2", "tf2-fit", "fit-double"),
                              reference("sgd_l2"))
     assert not result.ok
     assert abs(result.effective_ratio - 2.0) < 1e-3
@@ -47,7 +47,7 @@ def test_fit_plus_manual_add_counts_twice(reference):
 
 
 def test_adam_keras_default_epsilon(reference):
-    result = compare.compare(
+    result = measure.measure(
         _run_wrong("adam_l2", "tf2-keras", "adam-eps-default"),
         reference("adam_l2"))
     assert not result.ok
@@ -57,7 +57,7 @@ def test_adam_keras_default_epsilon(reference):
 
 
 def test_different_initial_weights(reference):
-    result = compare.compare(_run_wrong("sgd_l2", "tf2-keras", "fresh-init"),
+    result = measure.measure(_run_wrong("sgd_l2", "tf2-keras", "fresh-init"),
                              reference("sgd_l2"))
     assert not result.ok
     assert "initial weights differ" in result.message()
@@ -67,7 +67,7 @@ def test_different_initial_weights(reference):
 
 def test_correct_port_of_same_runs_passes(reference, runs):
     require("tf2-fit")
-    result = compare.compare(runs.get("sgd_l2", "tf2-fit", epochs=1),
+    result = measure.measure(runs.get("sgd_l2", "tf2-fit", epochs=1),
                              reference("sgd_l2"))
     assert result.ok, result.message()
     assert result.diagnoses == []

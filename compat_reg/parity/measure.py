@@ -1,6 +1,6 @@
-"""Compare two traces and name the likely cause of a disagreement.
+"""Measure one trace against another and name the likely cause of a difference.
 
-``compare(candidate, reference)`` returns a ``Comparison``: the numbers of
+``measure(candidate, reference)`` returns a ``Comparison``: the numbers of
 one table row (step-0 penalty ratio, max relative difference of each curve,
 first step past the bound, final-weight difference, test accuracy) and
 ``diagnoses``, human sentences naming what a port most likely got wrong.
@@ -10,10 +10,9 @@ from __future__ import absolute_import, division, print_function
 
 import numpy as np
 
+from compat_reg import convention
 from compat_reg.parity import tolerances as tol
-from compat_reg.parity.trace import CURVES
-
-HPARAM_KEYS = ("lr", "momentum", "beta1", "beta2", "epsilon")
+from compat_reg.parity.trace import CURVES, HPARAM_KEYS
 
 
 def rel_curve(a, b):
@@ -84,8 +83,23 @@ def _check_workload(candidate, reference):
     a.pop("epochs", None)
     b.pop("epochs", None)
     if a != b:
-        raise ValueError("%s and %s ran different workloads:\n %r\n %r" % (
-            candidate.name, reference.name, a, b))
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        raise ValueError("%s and %s ran different configs of workload %s "
+                         "(%s): %s" % (
+                             _where(candidate), _where(reference),
+                             candidate.workload.get("name"), ", ".join(keys),
+                             "; ".join("%s %r vs %r" % (k, a.get(k), b.get(k))
+                                       for k in keys)))
+    steps = [len(t.curves["total_loss"]) // len(t.per_epoch["test_loss"])
+             for t in (candidate, reference)]
+    if steps[0] != steps[1]:
+        raise ValueError("%s has %d steps per epoch, %s %d: not the same "
+                         "batches" % (_where(candidate), steps[0],
+                                      _where(reference), steps[1]))
+
+
+def _where(trace):
+    return trace.path or trace.name
 
 
 def _align(candidate, reference):
@@ -134,11 +148,15 @@ def _check_hparams(result):
             continue
         if _rel(a[key], b[key]) <= tol.HPARAM:
             continue
-        if key == "epsilon" and abs(a[key] - 1e-7) < 1e-12 and abs(
-                b[key] - 1e-8) < 1e-13:
-            cause = ("Adam epsilon is 1e-07, Keras' default, but TF1's "
-                     "AdamOptimizer used epsilon=1e-08: pass epsilon=1e-8 "
-                     "(compat_reg.optimizers.Adam does)")
+        entry = convention.OPTIMIZER.get(a.get("kind"))
+        keras_default = entry and entry.keras_defaults.get(key)
+        if keras_default is not None and _rel(
+                a[key], keras_default) <= tol.HPARAM and _rel(
+                    b[key], entry.defaults[key]) <= tol.HPARAM:
+            cause = ("%s %s is %g, Keras' default, but TF1's %s used %s=%g: "
+                     "pass %s=%g (compat_reg.optimizers does)" % (
+                         entry.keras_class, key, a[key], entry.tf1_class, key,
+                         b[key], key, b[key]))
         else:
             cause = ("the optimizer's %s is %g where the reference used %g: "
                      "pass the TF1 value explicitly (Keras defaults differ from"
@@ -259,7 +277,7 @@ def _check_accuracy(result):
                     % result.accuracy_diff)
 
 
-def compare(candidate, reference):
+def measure(candidate, reference):
     """Measure ``candidate`` against ``reference``; returns a Comparison."""
     _check_workload(candidate, reference)
     candidate, reference = _align(candidate, reference)
