@@ -123,10 +123,15 @@ def build_parser():
     comp = sub.add_parser(
         "compare", help="compare traces from different envs",
         description="Compare traces (files or folders of *.json, golden files"
-                    " included) workload by workload: each against the golden"
-                    " trace (else a tf1-graph trace), and every pair against "
-                    "each other. Prints env x workload x backend; exits 1 if "
-                    "any pair disagrees beyond tolerance.")
+                    " included) workload by workload. The reference is this "
+                    "project's own run on real TF 1.x when one is among the "
+                    "traces (e.g. traces/tf1/ from tox -e tf1): every other "
+                    "env x backend is measured against it, and it against the"
+                    " golden trace. Without one: the golden trace, else the "
+                    "first tf1-graph trace (the output says which). Then "
+                    "every pair of the other traces. Prints env x workload x "
+                    "backend; exits 1 if any disagrees beyond tolerance, 2 if"
+                    " any file cannot be read.")
     comp.add_argument("paths", nargs="+", metavar="TRACE",
                       help="trace files or directories")
     comp.add_argument("--golden", action="store_true",

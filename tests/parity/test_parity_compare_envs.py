@@ -71,3 +71,58 @@ def test_good_env_passes(tmp_path):
     code, text = _compare(tmp_path, lambda curves: None, "env-good")
     assert code == 0, text
     assert "env-good" in text and "golden-tf1.15.5" in text
+
+
+def _relabelled(folder, env, tensorflow, name="sgd_l2", backend="tf2-keras"):
+    """A golden run saved as ``folder/env/<name>__<backend>.json``, as if the
+    project had recorded it under TensorFlow ``tensorflow`` (no training)."""
+    import os
+    from compat_reg import golden_files
+    t = trace.load(golden_files.path("train_sgd_l2.json"))
+    t.env = dict(t.env, backend=backend, golden=False, tox_env=env,
+                 tensorflow=tensorflow)
+    if name == "adam_l2":  # same arrays, the adam_l2 config
+        from compat_reg.parity import workloads
+        config = workloads.builtin("adam_l2").config
+        t.workload = {"name": name, "config": config}
+        t.port = dict(t.port, optimizer=trace.spec_hparams(config))
+    path = os.path.join(str(folder), env, "%s__%s.json" % (name, backend))
+    t.save(path)
+    return path
+
+
+def test_with_a_tf1_folder_everything_is_measured_against_tf1(tmp_path):
+    import json
+    for name in ("sgd_l2", "adam_l2"):
+        # "env-a" sorts before "tf1": the reference is chosen by what a trace
+        # is (TF 1.x), not by the order the files are read
+        _relabelled(tmp_path, "env-a", "2.12.0", name)
+        _relabelled(tmp_path, "env-a", "2.12.0", name, "tf1-graph")
+        _relabelled(tmp_path, "tf1", "1.15.5", name, "tf1-graph")
+    out = str(tmp_path / "report.json")
+    sink = _Sink()
+    code = cli.main(["compare", str(tmp_path), "--golden", "--json", out],
+                    out=sink)
+    assert code == 0, sink.text
+    with open(out) as handle:
+        rows = [(r["workload"], r["env"].get("tox_env") or "golden",
+                 r["backend"], r["reference"])
+                for r in json.load(handle)["comparisons"]]
+    assert sorted(rows) == [
+        ("adam_l2", "env-a", "tf1-graph", "tf1/tf1-graph"),
+        ("adam_l2", "env-a", "tf2-keras", "tf1/tf1-graph"),
+        ("sgd_l2", "env-a", "tf1-graph", "tf1/tf1-graph"),
+        ("sgd_l2", "env-a", "tf2-keras", "tf1/tf1-graph"),
+        ("sgd_l2", "tf1", "tf1-graph", "golden-tf1.15.5/golden"),
+    ]
+    assert "reference for adam_l2, sgd_l2: tf1/tf1-graph" in sink.text
+    assert "no TF 1.x run" not in sink.text
+
+
+def test_without_a_tf1_folder_it_falls_back_and_says_so(tmp_path):
+    _relabelled(tmp_path, "env-a", "2.12.0", "adam_l2", "tf1-graph")
+    _relabelled(tmp_path, "env-a", "2.12.0", "adam_l2")
+    sink = _Sink()
+    assert cli.main(["compare", str(tmp_path), "--golden"], out=sink) == 0
+    assert "reference for adam_l2: env-a/tf1-graph" in sink.text
+    assert "no TF 1.x run of this project among the traces" in sink.text
