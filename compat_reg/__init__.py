@@ -14,13 +14,12 @@ import importlib
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (imported on first access, PEP 562)
-_LAZY = {
-    "l1_regularizer": "regularizers",
-    "l2_regularizer": "regularizers",
-    "l1_l2_regularizer": "regularizers",
-    "sum_regularizer": "regularizers",
-    "apply_regularization": "regularizers",
+from compat_reg import convention
+
+# public name -> module that defines it (imported on first access, PEP 562);
+# contrib's names come from the one table of them
+_LAZY = dict.fromkeys(convention.NAMES, "regularizers")
+_LAZY.update({
     "ContribL1L2": "regularizers",
     "SumRegularizer": "regularizers",
     "get_regularization_loss": "losses",
@@ -32,7 +31,7 @@ _LAZY = {
     "contrib": None,
     "optimizers": None,
     "parity": None,
-}
+})
 
 __all__ = sorted(_LAZY)
 

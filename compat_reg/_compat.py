@@ -88,19 +88,11 @@ def _no_registration(package="Custom", name=None):
     return lambda cls: cls
 
 
-def _l1_only(l1=0.01):
-    """Keras before TF 2.3 has no ``L1`` class: ``L1L2(l1=...)`` is it."""
-    return keras.regularizers.L1L2(l1=l1)
-
-
-def _l2_only(l2=0.01):
-    """Keras before TF 2.3 has no ``L2`` class: ``L1L2(l2=...)`` is it."""
-    return keras.regularizers.L1L2(l2=l2)
-
-
-# Used where a path is missing from an old built-in Keras (TF 1.15, TF 2.0-2.2).
-_FALLBACKS = {"register_serializable": _no_registration,
-              "L1": _l1_only, "L2": _l2_only}
+# Used where a path is missing from an old built-in Keras (TF 1.15, TF 2.0-2.2,
+# which have no L1/L2 classes: L1L2 takes the same ``l1=``/``l2=`` keywords).
+_FALLBACKS = {"register_serializable": lambda: _no_registration,
+              "L1": lambda: _lookup("regularizers.L1L2"),
+              "L2": lambda: _lookup("regularizers.L1L2")}
 _MOVES = [
     Moved("L1", "regularizers.L1", "regularizers.L1"),
     Moved("L2", "regularizers.L2", "regularizers.L2"),
@@ -139,7 +131,7 @@ class _Moves(object):
                 except AttributeError:
                     if name not in _FALLBACKS:
                         raise
-                    value = _FALLBACKS[name]
+                    value = _FALLBACKS[name]()
                 setattr(self, name, value)
                 return value
         raise AttributeError(name)

@@ -16,22 +16,20 @@ what to use instead (``_INSTEAD``). On TF 1.x, where contrib is real,
 
 from __future__ import absolute_import, division, print_function
 
+import importlib
 import sys
 import threading
 import types
 
 import tensorflow as tf
 
-from compat_reg import _compat
-from compat_reg.regularizers import (apply_regularization, l1_l2_regularizer,
-                                     l1_regularizer, l2_regularizer,
-                                     sum_regularizer)
-
-__all__ = ["l1_regularizer", "l2_regularizer", "l1_l2_regularizer",
-           "sum_regularizer", "apply_regularization", "install", "installed"]
+from compat_reg import _compat, convention, regularizers
 
 # The names compat_reg provides, in tf.contrib.layers and in tf.contrib.slim.
-PROVIDED = {name: globals()[name] for name in __all__[:5]}
+PROVIDED = {name: getattr(regularizers, name) for name in convention.NAMES}
+globals().update(PROVIDED)
+
+__all__ = list(convention.NAMES) + ["install", "installed"]
 
 # What to use instead of the rest of tf.contrib: attribute path -> advice.
 # Lookups try the full path first ("layers.dense"), then its head ("layers").
@@ -117,7 +115,12 @@ def install():
         root.__path__ = []  # a package, so submodule imports resolve
         for module in (root, layers, slim):
             sys.modules[module.__name__] = module
-        tf.contrib = root
-        tf.compat.v1.contrib = root
+        # ``import tensorflow.compat.v1`` later would replace the object that
+        # ``tf.compat.v1`` is now (TF >= 2.16 builds it lazily): import it
+        # first, so whatever the import order, every spelling has contrib.
+        earlier = tf.compat.v1
+        v1 = importlib.import_module("tensorflow.compat.v1")
+        for module in (tf, earlier, v1, tf.compat.v1):
+            module.contrib = root
         _INSTALLED.append(root)
         return True

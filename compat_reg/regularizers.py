@@ -239,37 +239,80 @@ def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
 
 
 def _build(scope, scale_l1=None, scale_l2=None):
-    """The regularizer for contrib-convention scales (None: absent): native
-    Keras classes eagerly where they can express it, else ``ContribL1L2``."""
-    if (scale_l1 is None and scale_l2 is None) or _compat.building_tf1_graph() \
-            or _is_tensor_like(scale_l1) or _is_tensor_like(scale_l2):
-        return ContribL1L2(scale_l1=scale_l1, scale_l2=scale_l2, scope=scope)
-    moves = _compat.moves
+    """The regularizer for contrib-convention scales (None: absent): Keras'
+    own class where it can express them (a drop-in subclass, see ``_DropIn``),
+    else ``ContribL1L2``."""
+    contrib = ContribL1L2(scale_l1=scale_l1, scale_l2=scale_l2, scope=scope)
+    if contrib.disabled or _is_tensor_like(scale_l1) or _is_tensor_like(scale_l2):
+        return contrib
     if scale_l2 is None:
-        native = moves.L1(scale_l1 * L1_FACTOR)
-        # Keras 3 keeps l1 as an eager float32 tensor, which a tf.compat.v1
-        # graph cannot capture (get_variable(regularizer=...) would fail);
-        # the Python float it was made from is what L2 and L1L2 keep.
-        native.l1 = scale_l1 * L1_FACTOR
-        return native
+        return _drop_in("L1", contrib, l1=scale_l1 * L1_FACTOR)
     if scale_l1 is None:
-        return moves.L2(scale_l2 * L2_FACTOR)
-    return moves.L1L2(l1=scale_l1 * L1_FACTOR, l2=scale_l2 * L2_FACTOR)
+        return _drop_in("L2", contrib, l2=scale_l2 * L2_FACTOR)
+    return _drop_in("L1L2", contrib, l1=scale_l1 * L1_FACTOR,
+                    l2=scale_l2 * L2_FACTOR)
+
+
+_DROP_INS = {}
+
+
+def _drop_in(kind, contrib, **keras_factors):
+    """An instance of Keras' ``kind`` regularizer that is ``contrib`` in graph
+    mode (see ``_DropIn``)."""
+    native = getattr(_compat.moves, kind)
+    if native not in _DROP_INS:
+        _DROP_INS[native] = type(native.__name__, (_DropIn, native), {
+            "__module__": __name__, "_native": native,
+            "__doc__": _DropIn.__doc__})
+    reg = _DROP_INS[native](**keras_factors)
+    # Keras 3 keeps l1 as an eager float32 tensor, which a tf.compat.v1 graph
+    # cannot capture; the Python float it was made from is what L2 keeps.
+    for name, value in keras_factors.items():
+        setattr(reg, name, value)
+    reg._contrib = contrib
+    return reg
+
+
+class _DropIn(object):
+    """Keras' own ``L1``/``L2``/``L1L2``, contrib's regularizer in graph mode.
+
+    Eagerly (and in ``tf.function``) it computes what Keras computes, with the
+    scale converted to Keras' convention. In graph mode (TF 1.15,
+    ``disable_v2_behavior``, ``tf.Graph().as_default()``) it computes what
+    contrib computed, op for op (``ContribL1L2``/``SumRegularizer``): names by
+    ``scope``, the scale in the weights' dtype, reference variables. Either
+    way weights must be floating point and dense, as in TF1.
+
+    It reports Keras' class as its ``__class__``, so Keras serializes it as
+    that class: configs and saved models name ``keras.regularizers.L2`` and
+    load without compat_reg (as Keras' plain class).
+    """
+
+    _native = None
+    _contrib = None
+
+    @property
+    def __class__(self):
+        return self._native
+
+    def __call__(self, x):
+        if _compat.building_tf1_graph():
+            return self._contrib(x)
+        _weights_dtype(x)
+        if not hasattr(x, "dtype"):  # a list: Keras 3 needs an array
+            x = tf.convert_to_tensor(x)
+        return self._native.__call__(self, x)
 
 
 def _native_factors(regularizer):
-    """(l1, l2) in Keras convention if ``regularizer`` is a plain native one
-    or a disabled one (0, 0), else None."""
-    moves = _compat.moves
-    kind = type(regularizer)
-    if kind is ContribL1L2 and regularizer.disabled:
-        return 0.0, 0.0
-    if kind is moves.L1:
-        return float(regularizer.l1), 0.0
-    if kind is moves.L2:
-        return 0.0, float(regularizer.l2)
-    if kind is moves.L1L2:
-        return float(regularizer.l1), float(regularizer.l2)
+    """(l1, l2) in Keras convention if ``regularizer`` is Keras' own L1, L2 or
+    L1L2 (or a drop-in one), (0, 0) for a disabled one, else None."""
+    if isinstance(regularizer, ContribL1L2):
+        return (0.0, 0.0) if regularizer.disabled else None
+    natives = tuple(getattr(_compat.moves, k) for k in convention.KERAS_CLASSES)
+    if type(regularizer) in natives or isinstance(regularizer, _DropIn):
+        config = regularizer.get_config()
+        return float(config.get("l1", 0.0)), float(config.get("l2", 0.0))
     return None
 
 
@@ -291,13 +334,14 @@ def sum_regularizer(regularizer_list, scope=None):
     regularizers = [r for r in regularizer_list if r is not None]
     if not regularizers:
         return None
+    contrib = SumRegularizer(regularizers, scope=scope)
     factors = [_native_factors(r) for r in regularizers]
-    if not _compat.building_tf1_graph() and all(f is not None for f in factors):
-        l1, l2 = sum(f[0] for f in factors), sum(f[1] for f in factors)
-        if not (l1 or l2):
-            return ContribL1L2(scope=scope)
-        return _compat.moves.L1L2(l1=l1, l2=l2)
-    return SumRegularizer(regularizers, scope=scope)
+    if any(f is None for f in factors):
+        return contrib
+    l1, l2 = sum(f[0] for f in factors), sum(f[1] for f in factors)
+    if not (l1 or l2):
+        return contrib
+    return _drop_in("L1L2", contrib, l1=l1, l2=l2)
 
 
 def apply_regularization(regularizer, weights_list=None):

@@ -7,6 +7,7 @@ pin the values (e.g. ``-0.1.`` with contrib's trailing period for l2).
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import compat_reg
 from compat_reg import _compat
@@ -106,3 +107,49 @@ def test_zero_scale_disables():
     layer.build((None, 3))
     # tf_keras drops the None; Keras 3 sums every entry, so it gets a zero
     assert [float(evaluate(t)) for t in layer.losses] == ([0.0] if _compat.KERAS3 else [])
+
+
+@pytest.mark.parametrize("weights", [
+    np.array([[1, 2], [3, 4]], np.int32), np.array([True, False]),
+    np.array([1 + 1j], np.complex64), np.array([1, 2], np.int8), np.array(["a"])],
+    ids=["int32", "bool", "complex64", "int8", "string"])
+@pytest.mark.parametrize("factory", [
+    lambda: compat_reg.l2_regularizer(0.1), lambda: compat_reg.l1_regularizer(0.1),
+    lambda: compat_reg.l1_l2_regularizer(0.1, 0.1)], ids=["l2", "l1", "l1_l2"])
+def test_non_float_weights_raise_as_tf1_did(factory, weights):
+    """TF1 converted the scale to the weights' dtype and failed; Keras alone
+    returns 0 for int32, True for bool, a complex number for complex."""
+    with pytest.raises(TypeError, match="floating-point weights"):
+        factory()(tf.constant(weights))
+
+
+def test_sparse_weights_raise():
+    sparse = tf.SparseTensor(indices=[[0, 0]], values=[1.0], dense_shape=[2, 2])
+    with pytest.raises(TypeError, match="dense weights"):
+        compat_reg.l2_regularizer(0.1)(sparse)
+
+
+def test_a_list_of_floats_is_weights():
+    # contrib's l2_loss of [3, 4]: (9 + 16) / 2
+    assert float(evaluate(compat_reg.l2_regularizer(0.5)([3.0, 4.0]))) == pytest.approx(
+        0.5 * 12.5)
+
+
+def test_overflowing_scale_refused_when_made():
+    with pytest.raises(ValueError, match="overflows float32"):
+        compat_reg.l2_regularizer(1e39)
+
+
+@pytest.mark.parametrize("scale,error,match", [
+    (lambda: tf.Variable(-0.1), ValueError, "less than 0"),
+    (lambda: tf.Variable(float("nan")), ValueError, "NaN"),
+    (lambda: tf.Variable(1), TypeError, "floating-point scalar"),
+    (lambda: tf.constant([0.1, 0.2]), ValueError, "must be a scalar"),
+    (lambda: tf.constant("0.1"), TypeError, "floating-point scalar"),
+], ids=["negative", "nan", "int", "vector", "string"])
+def test_tensor_scales_checked(scale, error, match):
+    if not _compat.executing_eagerly() and match in ("less than 0", "NaN"):
+        pytest.skip("eager execution (TF2): a graph tensor's value is not known "
+                    "when the regularizer is made")
+    with pytest.raises(error, match=match):
+        compat_reg.l2_regularizer(scale())
