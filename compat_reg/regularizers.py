@@ -274,14 +274,15 @@ def _drop_in(kind, contrib, **keras_factors):
 
 
 class _DropIn(object):
-    """Keras' own ``L1``/``L2``/``L1L2``, contrib's regularizer in graph mode.
+    """Keras' own ``L1``/``L2``/``L1L2`` that computes what contrib computed.
 
-    Eagerly (and in ``tf.function``) it computes what Keras computes, with the
-    scale converted to Keras' convention. In graph mode (TF 1.15,
-    ``disable_v2_behavior``, ``tf.Graph().as_default()``) it computes what
-    contrib computed, op for op (``ContribL1L2``/``SumRegularizer``): names by
-    ``scope``, the scale in the weights' dtype, reference variables. Either
-    way weights must be floating point and dense, as in TF1.
+    Its factors are Keras' (``L2(scale / 2)``), and it computes contrib's
+    arithmetic op for op (``ContribL1L2``/``SumRegularizer``):
+    ``scale * tf.nn.l2_loss(w)``, one fused kernel where Keras materializes
+    ``square(w)``; the scale in the weights' dtype; in graph mode (TF 1.15,
+    ``disable_v2_behavior``, ``tf.Graph().as_default()``) ops named by
+    ``scope``, and reference variables. Weights must be floating point and
+    dense, as in TF1.
 
     It reports Keras' class as its ``__class__``, so Keras serializes it as
     that class: configs and saved models name ``keras.regularizers.L2`` and
@@ -296,12 +297,7 @@ class _DropIn(object):
         return self._native
 
     def __call__(self, x):
-        if _compat.building_tf1_graph():
-            return self._contrib(x)
-        _weights_dtype(x)
-        if not hasattr(x, "dtype"):  # a list: Keras 3 needs an array
-            x = tf.convert_to_tensor(x)
-        return self._native.__call__(self, x)
+        return self._contrib(x)
 
 
 def _native_factors(regularizer):
