@@ -1,11 +1,20 @@
 """Finding, reading and (atomically) writing files, without surprises.
 
-A file that cannot be read, is binary, is not UTF-8 while declaring no
-encoding, or is a symlink loop gives a ``FileError`` with a one-line why
-and is never written.
+* Only regular files are opened (a FIFO, socket or device named ``*.py`` is
+  skipped and said so: opening one could block forever), opened without
+  blocking and checked on the open descriptor.
+* A directory walk does not follow a symlink out of the tree it was asked
+  about; a symlinked directory given as an argument is walked.
+* A directory that cannot be read is an error, not a silent skip.
+* A file that cannot be read, is binary, or is not UTF-8 while declaring no
+  encoding gives a ``FileError`` with a one-line why and is never written.
+* Writing replaces the file in one rename, from an unnamed temporary file
+  where the system has them (Linux ``O_TMPFILE``), keeping owner, group and
+  mode; nothing is left behind when the write fails or is interrupted.
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -14,37 +23,94 @@ import tokenize
 from typing import Iterator, List, Tuple
 
 _SKIP_DIRS = frozenset(("__pycache__", "node_modules", "site-packages"))
+SUFFIXES = (".py", ".ipynb")
+TEMP_PREFIX = ".compat-reg-"
 
 
 class FileError(Exception):
     pass
 
 
-def discover(paths: List[str]) -> Iterator[Tuple[str, bool]]:
-    """(path, given explicitly) for every file to look at: files given by
-    name, and ``*.py`` under directories (hidden directories skipped,
-    directory symlinks not followed)."""
+class Skip(Exception):
+    """Not a file this tool reads (a FIFO, a symlink out of the tree)."""
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def discover(paths: List[str]) -> Iterator[Tuple[str, str]]:
+    """(path, problem) for every file to look at: files given by name, and
+    ``*.py``/``*.ipynb`` under directories (hidden directories skipped).
+    ``problem`` is "" or why the path is only reported: an unreadable
+    directory ("error: ..."), a symlink out of the tree ("skip: ...")."""
     for path in paths:
-        if os.path.isdir(path) and not os.path.islink(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                                 and d not in _SKIP_DIRS)
-                for name in sorted(files):
-                    if name.endswith(".py"):
-                        yield os.path.join(root, name), False
-        else:
-            yield path, True
+        if not os.path.isdir(path):
+            yield path, ""
+            continue
+        root = os.path.realpath(path)
+        errors: List[OSError] = []
+        for directory, dirs, files in os.walk(path, onerror=errors.append):
+            while errors:
+                e = errors.pop()
+                yield e.filename or directory, "error: cannot read directory: %s" % (
+                    e.strerror or e)
+            keep = []
+            for name in sorted(dirs):
+                full = os.path.join(directory, name)
+                if name.startswith(".") or name in _SKIP_DIRS:
+                    continue
+                if os.path.islink(full):
+                    if _inside(os.path.realpath(full), root):
+                        continue  # walked where it really is
+                    yield full, "skip: symlink to a directory outside the tree"
+                    continue
+                keep.append(name)
+            dirs[:] = keep
+            for name in sorted(files):
+                if not name.endswith(SUFFIXES) or name.startswith(TEMP_PREFIX):
+                    continue
+                full = os.path.join(directory, name)
+                if os.path.islink(full) and not _inside(os.path.realpath(full), root):
+                    yield full, "skip: symlink to a file outside the tree"
+                    continue
+                yield full, ""
+        while errors:
+            e = errors.pop()
+            yield e.filename or path, "error: cannot read directory: %s" % (e.strerror or e)
 
 
 def read(path: str) -> bytes:
-    """The file's bytes, checked to be decodable Python source."""
+    """The bytes of a regular file. Raises ``Skip`` for anything else."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
-        if e.errno == 40:  # ELOOP
+        if e.errno == errno.ELOOP:
             raise FileError("symlink loop") from None
+        if e.errno == errno.EISDIR:
+            raise FileError("is a directory") from None
         raise FileError("cannot read: %s" % (e.strerror or e)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise FileError("is a directory")
+        if not stat.S_ISREG(mode):
+            raise Skip("not a regular file")
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise FileError("cannot read: %s" % (e.strerror or e)) from None
+    finally:
+        os.close(fd)
+
+
+def check_python(data: bytes) -> None:
+    """Raise ``FileError`` unless ``data`` decodes as Python source."""
     if b"\0" in data[:8192]:
         raise FileError("binary file (NUL bytes)")
     try:
@@ -63,27 +129,57 @@ def read(path: str) -> bytes:
                         % (encoding, e.start)) from None
     except LookupError:
         raise FileError("unknown encoding %r" % encoding) from None
-    return data
+
+
+def _unnamed(directory: str):
+    """An unnamed file in ``directory`` (nothing to clean up if killed)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(directory, flag | os.O_WRONLY, 0o600)
+    except OSError:
+        return None
 
 
 def write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` (the file a symlink points to, for a symlink) with
-    ``data``: a temporary file in the same directory, renamed over it, with
-    the original mode."""
+    ``data`` in one rename, keeping its owner, group and mode."""
     real = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(real).st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=".compat-reg-",
-                               dir=os.path.dirname(real) or ".")
+    st = os.stat(real)
+    directory = os.path.dirname(real) or "."
+    fd = _unnamed(directory)
+    tmp = None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, real)
-    except BaseException:
+        if fd is None:
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
         try:
-            os.unlink(tmp)
+            os.fchown(fd, st.st_uid, st.st_gid)
         except OSError:
-            pass
-        raise
+            pass  # not ours to give away: we can only write our own files
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
+        os.fsync(fd)
+        if tmp is None:
+            tmp = os.path.join(directory, "%s%d-%s" % (
+                TEMP_PREFIX, os.getpid(), os.urandom(4).hex()))
+            # linkat(..., AT_SYMLINK_FOLLOW): CPython uses it (not link())
+            # only when given a dir_fd; the path is absolute, so it is unused
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.link("/proc/self/fd/%d" % fd, tmp, src_dir_fd=dir_fd,
+                        follow_symlinks=True)
+            finally:
+                os.close(dir_fd)
+        os.replace(tmp, real)
+        tmp = None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -1,41 +1,43 @@
-"""What the names in a module refer to, read from its imports and aliases.
+"""What the names of a module refer to, read from its imports and aliases.
 
 Nothing is imported or run: ``import tensorflow.contrib.slim as slim``,
 ``slim = tf.contrib.slim`` and ``from tensorflow.contrib import layers`` are
-read as text, and every dotted name is put in one canonical spelling
-(``tensorflow.compat.v1.X`` -> ``tensorflow.X``, ``tf_slim.X`` ->
+read from CPython's AST, and every dotted name is put in one canonical
+spelling (``tensorflow.compat.v1.X`` -> ``tensorflow.X``, ``tf_slim.X`` ->
 ``tensorflow.contrib.slim.X``) so that the rewrites match one spelling only.
 A name bound more than one way (a project's own ``l2_regularizer`` next to
 an import of contrib's) is dropped: it is left alone rather than guessed.
+
+One iterative walk (``Survey``) gathers the bindings, how often each name
+is read, and the nodes the rewrites and the report look at, each with its
+enclosing statement and scope; no recursion, so any depth CPython parses
+is fine.
 """
 from __future__ import annotations
 
+import ast
 from collections import Counter
 from typing import Dict, Iterator, List, Optional, Set
 
-import libcst as cst
-
-from compat_reg.migrate._walk import walk
+from compat_reg import convention
 
 _CANONICAL_PREFIXES = (
     ("tensorflow.compat.v1.", "tensorflow."),
     ("tf_slim.", "tensorflow.contrib.slim."),
 )
-
-FACTORIES = frozenset((
-    "l1_regularizer", "l2_regularizer", "l1_l2_regularizer",
-    "sum_regularizer", "apply_regularization",
-))
-_CONTRIB_HOMES = ("tensorflow.contrib.layers.", "tensorflow.contrib.slim.")
+FACTORIES = frozenset(convention.NAMES)
+CONTRIB_HOMES = ("tensorflow.contrib.layers.", "tensorflow.contrib.slim.")
 _KERAS_HOMES = ("keras.", "tensorflow.keras.", "tf_keras.")
-KERAS_REGULARIZERS = frozenset(("L1", "L2", "L1L2", "l1", "l2", "l1_l2"))
+KERAS_REGULARIZERS = frozenset(convention.KERAS_CLASSES) | frozenset(
+    convention.KERAS_ALIASES)
 _KERAS_MODELS = ("Model", "Sequential", "models.Model", "models.Sequential")
 _KERAS_MODEL_BASES = _KERAS_MODELS + ("layers.Layer", "Layer")
+OTHER = "<other>"
 
 
-def canonical(dotted: str) -> str:
+def canonical(dotted_name: str) -> str:
     """``tensorflow.compat.v1.losses`` -> ``tensorflow.losses``."""
-    name = dotted + "."
+    name = dotted_name + "."
     for old, new in _CANONICAL_PREFIXES:
         if name.startswith(old):
             name = new + name[len(old):]
@@ -44,7 +46,7 @@ def canonical(dotted: str) -> str:
 
 def contrib_factory(qualname: Optional[str]) -> Optional[str]:
     """``'l2_regularizer'`` if ``qualname`` is contrib's (or slim's) factory."""
-    if qualname is None or not qualname.startswith(_CONTRIB_HOMES):
+    if qualname is None or not qualname.startswith(CONTRIB_HOMES):
         return None
     last = qualname.rpartition(".")[2]
     return last if last in FACTORIES else None
@@ -57,11 +59,14 @@ def compat_reg_factory(qualname: Optional[str]) -> Optional[str]:
     return last if last in FACTORIES else None
 
 
-def keras_regularizer(qualname: Optional[str]) -> bool:
+def keras_regularizer(qualname: Optional[str]) -> Optional[str]:
+    """The class or alias name if ``qualname`` is a Keras regularizer."""
     if qualname is None or not qualname.startswith(_KERAS_HOMES):
-        return False
+        return None
     module, _, last = qualname.rpartition(".")
-    return module.endswith("keras.regularizers") and last in KERAS_REGULARIZERS
+    if module.endswith("keras.regularizers") and last in KERAS_REGULARIZERS:
+        return last
+    return None
 
 
 def is_keras_model(qualname: Optional[str], bases: bool = False) -> bool:
@@ -71,171 +76,225 @@ def is_keras_model(qualname: Optional[str], bases: bool = False) -> bool:
     return any(qualname.endswith("keras." + s) for s in suffixes)
 
 
-def dotted(node: cst.BaseExpression) -> Optional[str]:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted(node.value)
-        return None if base is None else base + "." + node.attr.value
-    return None
+def dotted(node: ast.AST) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None (no recursion)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
-def target_names(node: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(node, cst.Name):
-        yield node.value
-    elif isinstance(node, (cst.Tuple, cst.List)):
-        for element in node.elements:
-            yield from target_names(element.value)
-    elif isinstance(node, cst.StarredElement):
-        yield from target_names(node.value)
+def target_names(node: ast.AST) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            stack.extend(reversed(node.elts))
+        elif isinstance(node, ast.Starred):
+            stack.append(node.value)
 
 
-_OTHER = "<other>"
+class Scope:
+    """A module, class or function body, for what is in reach of a call."""
+    __slots__ = ("node", "parent")
+
+    def __init__(self, node: ast.AST, parent: Optional["Scope"]) -> None:
+        self.node, self.parent = node, parent
 
 
-class Uses:
-    """How often each name is read (not bound, not imported): every Name
-    but an attribute's or keyword's name, a plain assignment target, and
-    those in imports. Run by ``_walk.walk``."""
+class Seen:
+    """A node the rewrites or the report look at: with its innermost
+    statement and its scope."""
+    __slots__ = ("node", "stmt", "scope")
 
-    def __init__(self) -> None:
-        self.count: Counter = Counter()
-        self.skip: Set[int] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self.skip:
-            self.count[node.value] += 1
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.skip.add(id(node.attr))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.skip.add(id(node.keyword))
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
-        return not isinstance(node.target, cst.Name)
+    def __init__(self, node, stmt, scope) -> None:
+        self.node, self.stmt, self.scope = node, stmt, scope
 
 
-class _Bindings(Uses):
-    """Every way each name is bound: an import path, an alias expression,
-    or something else (a def, a parameter, a loop variable...); and, in the
-    same walk, the ``Uses`` (which enters no import either)."""
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_MATCH = hasattr(ast, "match_case")
+# fields that never hold a node to walk (names, operators, contexts)
+_NOT_WALKED = frozenset(("ctx", "op", "ops", "attr", "id", "arg", "name", "asname",
+                         "module", "level", "names", "conversion", "kind",
+                         "type_comment", "is_async", "simple"))
+_FIELDS = {}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.imports: Dict[str, Set[str]] = {}
-        self.aliases: Dict[str, List[cst.BaseExpression]] = {}
 
-    def _bind(self, name: str, value: str) -> None:
-        self.imports.setdefault(name, set()).add(value)
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        for alias in node.names:
-            module = dotted(alias.name) or _OTHER
-            if alias.asname is not None:
-                for name in target_names(alias.asname.name):
-                    self._bind(name, canonical(module))
-            else:
-                top = module.partition(".")[0]
-                self._bind(top, canonical(top))
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        module = dotted(node.module) if node.module is not None else None
-        if node.relative or module is None:
-            module = _OTHER
-        if isinstance(node.names, cst.ImportStar):
-            if contrib_factory(canonical(module) + ".l2_regularizer"):
-                for name in FACTORIES:
-                    self._bind(name, canonical(module + "." + name))
-            return False
-        for alias in node.names:
-            imported = dotted(alias.name) or _OTHER
-            local = imported
-            if alias.asname is not None:
-                local = next(target_names(alias.asname.name), imported)
-            value = _OTHER if module == _OTHER else canonical(
-                module + "." + imported)
-            self._bind(local, value)
-        return False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target,
-                                                 cst.Name):
-            name = node.targets[0].target.value
-            self.aliases.setdefault(name, []).append(node.value)
-            return
-        for target in node.targets:
-            for name in target_names(target.target):
-                self._bind(name, _OTHER)
-
-    def _others(self, node: Optional[cst.CSTNode]) -> None:
-        if isinstance(node, cst.BaseExpression):
-            for name in target_names(node):
-                self._bind(name, _OTHER)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._others(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._others(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._others(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._others(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._others(node.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._others(node.target)
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self._bind(node.name.value, _OTHER)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._bind(node.name.value, _OTHER)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._bind(node.name.value, _OTHER)
+def _fields(kind):
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _NOT_WALKED)
+    return fields
 
 
 class Names:
-    """Resolves expressions of one module to canonical dotted names."""
+    """Resolves expressions of one module to canonical dotted names, from
+    one walk that also keeps the calls, attributes, keywords, strings and
+    assignments the rewrites and the report look at."""
 
-    def __init__(self, module: cst.Module) -> None:
-        bindings = _Bindings()
-        walk(module, bindings)
-        #: how often each name is read (see ``Uses``)
-        self.uses: Counter = bindings.count
-        self.bound = set(bindings.imports) | set(bindings.aliases)
+    def __init__(self, tree: ast.Module, source=None) -> None:
+        imports: Dict[str, Set[str]] = {}
+        aliases: Dict[str, List[ast.AST]] = {}
+        uses: Counter = Counter()
+        self.calls: List[Seen] = []
+        self.keywords: List[Seen] = []      # keyword arguments
+        self.assigns: List[Seen] = []       # single-target assignments
+        self.attributes: List[ast.Attribute] = []  # outermost chains
+        self.strings: List[str] = []
+        self.imports: List[Seen] = []       # Import/ImportFrom statements
+
+        def bind(name: str, value: str) -> None:
+            imports.setdefault(name, set()).add(value)
+
+        calls, keywords, strings = self.calls, self.keywords, self.strings
+        attributes = self.attributes
+        module_scope = Scope(tree, None)
+        # statements, each with its scope; the expressions of each are then
+        # walked without the bookkeeping (no recursion anywhere)
+        statements = [(s, module_scope) for s in reversed(tree.body)]
+        while statements:
+            stmt, scope = statements.pop()
+            kind = type(stmt)
+            if kind is ast.Import:
+                self.imports.append(Seen(stmt, stmt, scope))
+                for alias in stmt.names:
+                    if alias.asname is not None:
+                        bind(alias.asname, canonical(alias.name))
+                    else:
+                        top = alias.name.partition(".")[0]
+                        bind(top, canonical(top))
+                continue
+            if kind is ast.ImportFrom:
+                self.imports.append(Seen(stmt, stmt, scope))
+                module = stmt.module if not stmt.level and stmt.module else OTHER
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        if contrib_factory(canonical(module) + ".l2_regularizer"):
+                            for name in FACTORIES:
+                                bind(name, canonical(module + "." + name))
+                        continue
+                    value = OTHER if module == OTHER else canonical(
+                        module + "." + alias.name)
+                    bind(alias.asname or alias.name, value)
+                continue
+            if kind is ast.Assign:
+                if len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
+                    aliases.setdefault(stmt.targets[0].id, []).append(stmt.value)
+                    self.assigns.append(Seen(stmt, stmt, scope))
+                else:
+                    for target in stmt.targets:
+                        for name in target_names(target):
+                            bind(name, OTHER)
+            elif kind in (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor):
+                for name in target_names(stmt.target):
+                    bind(name, OTHER)
+            elif kind in (ast.With, ast.AsyncWith):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        for name in target_names(item.optional_vars):
+                            bind(name, OTHER)
+            inner = scope
+            if kind in _SCOPES:
+                bind(stmt.name, OTHER)
+                inner = Scope(stmt, scope)
+            expressions = []
+            nested = []
+            for field in _fields(kind):
+                value = getattr(stmt, field)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.stmt):
+                            nested.append((item, inner))
+                        elif isinstance(item, (ast.excepthandler, ast.match_case)
+                                        if _MATCH else ast.excepthandler):
+                            if getattr(item, "name", None):
+                                bind(item.name, OTHER)
+                            expressions.append(getattr(item, "type", None)
+                                               or getattr(item, "guard", None))
+                            nested.extend((s, scope) for s in item.body)
+                        else:
+                            expressions.append(item)
+                elif value is not None:
+                    expressions.append(value)
+            nested.reverse()
+            statements.extend(nested)
+            # decorators and defaults run in the enclosing scope, the rest in
+            # the def's own; the report only needs the scope of calls
+            call_scope = scope if kind is ast.ClassDef else inner
+            while expressions:
+                node = expressions.pop()
+                if node is None:
+                    continue
+                k = type(node)
+                if k is ast.Name:
+                    if type(node.ctx) is ast.Load:
+                        uses[node.id] += 1
+                    continue
+                if k is ast.Constant:
+                    if type(node.value) is str:
+                        strings.append(node.value)
+                    continue
+                if k is ast.Call:
+                    calls.append(Seen(node, stmt, call_scope))
+                elif k is ast.keyword:
+                    keywords.append(Seen(node, stmt, call_scope))
+                elif k is ast.Attribute:
+                    attributes.append(node)
+                    # the chain's inner attributes are read through this one
+                    value = node.value
+                    while type(value) is ast.Attribute:
+                        value = value.value
+                    expressions.append(value)
+                    continue
+                elif k is ast.arguments:
+                    for arg in (node.posonlyargs + node.args + node.kwonlyargs
+                                + [a for a in (node.vararg, node.kwarg) if a]):
+                        bind(arg.arg, OTHER)
+                        expressions.append(arg.annotation)
+                    expressions.extend(node.defaults)
+                    expressions.extend(node.kw_defaults)
+                    continue
+                elif k is ast.comprehension:
+                    for name in target_names(node.target):
+                        bind(name, OTHER)
+                elif k is ast.NamedExpr:
+                    bind(node.target.id, OTHER)
+                for field in _fields(k):
+                    value = getattr(node, field)
+                    if type(value) is list:
+                        expressions.extend(value)
+                    elif value is not None:
+                        expressions.append(value)
+
+        for name in getattr(source, "other_bound", ()):
+            bind(name, OTHER)
+        for name in getattr(source, "other_read", ()):
+            uses[name] += 1
+        #: how often each name is read
+        self.uses = uses
+        self.bound = set(imports) | set(aliases)
         self.table: Dict[str, str] = {}
-        self.alias_names: Set[str] = set()
         for _ in range(4):  # aliases of aliases: tf_contrib = tf.contrib
             table = {}
             for name in self.bound:
-                values = set(bindings.imports.get(name, ()))
-                for expr in bindings.aliases.get(name, ()):
-                    values.add(self.resolve(expr) or _OTHER)
-                if len(values) == 1 and _OTHER not in values:
+                values = set(imports.get(name, ()))
+                for value in aliases.get(name, ()):
+                    values.add(self.resolve(value) or OTHER)
+                if len(values) == 1 and OTHER not in values:
                     table[name] = values.pop()
             if table == self.table:
                 break
             self.table = table
-        self.alias_names = {
-            name for name in bindings.aliases if name in self.table}
+        self.module_scope = module_scope
 
-    def resolve(self, node: cst.BaseExpression) -> Optional[str]:
+    def resolve(self, node: ast.AST) -> Optional[str]:
         name = dotted(node)
         if name is None:
             return None
@@ -244,3 +303,34 @@ class Names:
         if value is None:
             return None
         return canonical(value + dot + rest)
+
+    # --- what is in reach of a call: a Keras model ----------------------
+    def _models(self, body) -> Set[str]:
+        """Names bound in ``body`` (not nested defs) to a new Keras model."""
+        found: Set[str] = set()
+        for statement in body:
+            if isinstance(statement, ast.Assign) and isinstance(
+                    statement.value, ast.Call) and is_keras_model(
+                        self.resolve(statement.value.func)):
+                for target in statement.targets:
+                    found.update(target_names(target))
+        return found
+
+    def model_in_reach(self, scope: Scope) -> Optional[str]:
+        """``self`` in a method of a Keras Model/Layer subclass; the one
+        model a function (or the module) builds; else None."""
+        node = scope.node
+        if isinstance(node, _FUNCS):
+            parent = scope.parent.node if scope.parent else None
+            params = node.args.posonlyargs + node.args.args
+            if isinstance(parent, ast.ClassDef) and params and \
+                    params[0].arg == "self" and any(
+                        is_keras_model(self.resolve(b), bases=True)
+                        for b in parent.bases):
+                return "self"
+            models = self._models(node.body)
+        elif isinstance(node, ast.Module):
+            models = self._models(node.body)
+        else:
+            return None
+        return next(iter(models)) if len(models) == 1 else None

@@ -2,26 +2,25 @@
 from __future__ import annotations
 
 import argparse
-import ast
-import concurrent.futures
-import functools
 import difflib
-import io
 import json
 import os
 import sys
-import tokenize
 from typing import Any, Dict, List, Optional
 
-from compat_reg.migrate import _files
 
 DESCRIPTION = """\
 Rewrite TF1 regularization code (tf.contrib.layers / slim / tf_slim
 l1/l2/l1_l2/sum regularizers, apply_regularization, and reads of the
 REGULARIZATION_LOSSES collection) so that TF2 computes the same penalties.
 Every import style is followed (tf.contrib.layers.X, slim aliases,
-from-imports, tf.compat.v1 spellings); names that only look alike are left
-alone. The code is read as text: it is never imported or run.
+from-imports and re-exports, tf.compat.v1 spellings); names that only look
+alike are left alone. tf_upgrade_v2's `tf.keras.regularizers.l2(l=...)`
+(a TypeError on Keras 3) becomes `l2(l2=...)`, without halving again.
+The code is read with CPython's own parser and edited in place: text the
+tool does not change is kept byte for byte. It is never imported or run.
+Files: *.py and Jupyter notebooks (*.ipynb: code cells only; IPython
+%/! lines left as they are).
 
 targets:
   compat_reg  (default) the exact drop-in: compat_reg.l2_regularizer(...),
@@ -39,24 +38,38 @@ targets:
   Both turn collection reads into compat_reg.get_regularization_loss(es)(...).
 
 report (stderr; or --json on stdout):
-  PATH:LINE: hazard[CODE]: why   what the tool cannot fix: penalty-never-added,
-                                 fit-double-count, integer-scale,
-                                 weights-collection
-  PATH:LINE: note[CODE]: what    e.g. pass-source: what to pass under eager
-  PATH: error: why               not parseable (Python 2?), binary, not UTF-8,
-                                 unreadable, symlink loop: left untouched
+  PATH:LINE: hazard[CODE]: why   what the tool cannot fix: penalty-never-added
+                                 (decided over the whole run), fit-double-count,
+                                 integer-scale, weights-collection
+  PATH:LINE: note[CODE]: what    what to pass (pass-source), or what still
+                                 stands between the file and a TF2 run, with
+                                 the fix: graph-mode, tf-layers, other-contrib,
+                                 keras-layers-collection, update-ops, adamw
+  NB.ipynb:cell N:line M: ...    the same, in a notebook's code cell
+  PATH: error: why               does not parse, binary, not UTF-8,
+                                 unreadable file or directory, symlink loop:
+                                 left untouched
+  PATH: skipped: why             not a regular file (FIFO...), or a symlink
+                                 out of the tree: never opened
   Without --write a unified diff is printed on stdout and nothing is written.
-  --write replaces each changed file atomically (mode kept). A second run
-  changes nothing.
+  --write replaces each changed file atomically (owner, group and mode
+  kept). A second run changes nothing.
 
 exit codes:
-  0  nothing left to change and no hazards
-  1  changes found (dry run), or hazards reported
-  2  errors (files that could not be read or parsed)
+  0    nothing left to change and no hazards
+  1    changes found (dry run), or hazards reported
+  2    errors (files that could not be read or parsed), or bad usage
+  130  interrupted (Ctrl-C): the summary says what was done until then
 """
 
 _PROGRESS_MIN_FILES = 200
-_PARALLEL_MIN_FILES = 100
+# Bytes that say a file reads the penalties or leaves TF2 behaviour, for
+# the run-level findings, in files that are not parsed (no regularizer).
+_FACT_BYTES = {
+    "consumes": (b".losses", b"add_loss", b".fit(", b".fit_generator(",
+                 b".train_on_batch(", b"get_total_loss", b".compile("),
+    "leaves_v2": (b"disable_v2_behavior", b"disable_eager_execution"),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="compat-reg migrate", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="files, or directories to search for *.py")
+                        help="files, or directories to search for *.py and *.ipynb")
     parser.add_argument("--write", action="store_true",
                         help="rewrite the files in place (default: print a diff)")
     parser.add_argument("--target", choices=("compat_reg", "keras"),
@@ -79,56 +92,78 @@ def _relevant(data: bytes) -> bool:
     return b"egulariz" in data or b"EGULARIZ" in data
 
 
-def _text(data: bytes) -> str:
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding)
-
-
-def process(path: str, target: str, write: bool) -> Dict[str, Any]:
+def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str, Any]:
     """Everything about one file, as it goes into the --json report."""
+    from compat_reg.migrate import _files
+    from compat_reg.migrate._diff import lines, unified
+    from compat_reg.migrate._source import Source
     entry: Dict[str, Any] = {"path": path, "status": "unchanged",
                              "findings": [], "sites": []}
     try:
         data = _files.read(path)
+        notebook = path.endswith(".ipynb")
+        if not notebook:
+            _files.check_python(data)
+    except _files.Skip as e:
+        entry.update(status="skipped", reason=str(e))
+        return entry
     except _files.FileError as e:
         entry.update(status="error", error=str(e))
         return entry
     if not _relevant(data):
         entry["status"] = "skipped"
+        entry["facts"] = {fact: any(b in data for b in needles)
+                          for fact, needles in _FACT_BYTES.items()}
         return entry
-    from compat_reg.migrate._core import migrate_source  # libcst: on demand
-    import libcst
+    where = None
     try:
-        result = migrate_source(data, target)
-    except libcst.ParserSyntaxError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        entry.update(status="error",
-                     error="does not parse (Python 2 code?): %s" % first)
+        if notebook:
+            from compat_reg.migrate._notebook import migrate_notebook
+            new, result, where = migrate_notebook(data, target, path)
+        else:
+            from compat_reg.migrate._core import migrate_source
+            result = migrate_source(data, target, path)
+            new = result.source
+    except _files.FileError as e:
+        entry.update(status="error", error=str(e))
         return entry
-    except RecursionError:
-        entry.update(status="error", error="too deeply nested to parse")
+    except SyntaxError as e:
+        entry.update(status="error", error="does not parse (Python 2 code?): %s @ %s:%s"
+                     % (e.msg, e.lineno, e.offset))
         return entry
-    entry["findings"] = [dict(line=f.line, kind=f.kind, code=f.code,
-                              message=f.message) for f in result.findings]
-    entry["sites"] = [dict(line=s.line, kind=s.kind, name=s.name,
-                           rewritten=s.rewritten) for s in result.sites]
+    except (RecursionError, MemoryError):
+        entry.update(status="error", error="too deeply nested for CPython's parser")
+        return entry
+    except Exception as e:  # noqa: BLE001 - one file's failure is its own
+        entry.update(status="error", error="internal error, left untouched "
+                     "(please report): %s: %s" % (type(e).__name__, e))
+        return entry
+    entry["facts"] = result.facts
+    entry["findings"] = [dict(line=f.line, kind=f.kind, code=f.code, message=f.message)
+                         for f in result.findings]
+    entry["sites"] = [dict(line=s.line, kind=s.kind, name=s.name, rewritten=s.rewritten)
+                      for s in result.sites]
+    if where is not None:
+        for item in entry["findings"] + entry["sites"]:
+            item["cell"], item["line"] = where[item["line"]]
     if not result.changed:
         return entry
-    try:
-        compile(result.source, path, "exec", ast.PyCF_ONLY_AST,
-                dont_inherit=True)
-    except (SyntaxError, ValueError) as e:
-        entry.update(status="error",
-                     error="rewritten code would not compile (%s); left "
-                           "untouched, please report" % e)
-        return entry
-    before, after = _text(data), _text(result.source)
-    entry["diff"] = "".join(difflib.unified_diff(
-        before.splitlines(True), after.splitlines(True), path, path))
+    if not notebook:
+        try:
+            Source(new, path, relevant=lambda chunk: False)  # CPython's verdict
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+            entry.update(status="error", error="rewritten code would not compile "
+                         "(%s); left untouched, please report" % e)
+            return entry
+    if notebook:
+        entry["diff"] = "".join(difflib.unified_diff(
+            lines(data.decode("utf-8")), lines(new.decode("utf-8")), path, path))
+    elif diff:
+        entry["diff"] = "".join(unified(path, lines(result.text), result.changes))
     entry["status"] = "changed"
     if write:
         try:
-            _files.write_atomic(path, result.source)
+            _files.write_atomic(path, new)
         except OSError as e:
             entry.update(status="error", error="cannot write: %s" % e)
             return entry
@@ -136,69 +171,127 @@ def process(path: str, target: str, write: bool) -> Dict[str, Any]:
     return entry
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+def _run_level(entries: List[Dict[str, Any]]) -> None:
+    """Decide the run-level findings over every file of the run."""
+    from compat_reg.migrate._findings import RUN_LEVEL
+    looked_at = [e["path"] for e in entries if "facts" in e]
+    for code, fact in RUN_LEVEL.items():
+        holders = [e["path"] for e in entries if e.get("facts", {}).get(fact)]
+        for e in entries:
+            kept = []
+            for f in e["findings"]:
+                if f["code"] != code:
+                    kept.append(f)
+                elif not holders:
+                    if code == "penalty-never-added":
+                        f["message"] += "; looked at the %d files of this run: %s" % (
+                            len(looked_at), ", ".join(looked_at[:5])
+                            + (", ..." if len(looked_at) > 5 else ""))
+                    kept.append(f)
+            e["findings"] = kept
+
+
+def _where(e: Dict[str, Any], f: Dict[str, Any]) -> str:
+    if "cell" in f:
+        return "%s:cell %d:line %d" % (e["path"], f["cell"], f["line"])
+    return "%s:%d" % (e["path"], f["line"])
+
+
+def _files_of(paths: List[str], entries: List[Dict[str, Any]]) -> List[str]:
+    from compat_reg.migrate import _files
     files, seen = [], set()
-    for path, _ in _files.discover(args.paths):
+    for path, problem in _files.discover(paths):
+        if problem:
+            kind, _, why = problem.partition(": ")
+            entries.append({"path": path, "status": "error" if kind == "error"
+                            else "skipped", "error" if kind == "error" else "reason": why,
+                            "findings": [], "sites": []})
+            continue
         key = os.path.realpath(path)
         if key not in seen:
             seen.add(key)
             files.append(path)
-    progress = (sys.stderr.isatty() and not args.json
-                and len(files) >= _PROGRESS_MIN_FILES)
-    entries = []
-    work = functools.partial(process, target=args.target, write=args.write)
-    pool = None
-    if len(files) >= _PARALLEL_MIN_FILES and (os.cpu_count() or 1) > 1:
-        pool = concurrent.futures.ProcessPoolExecutor()
-        results = pool.map(work, files, chunksize=16)
-    else:
-        results = map(work, files)
-    for index, entry in enumerate(results, 1):
-        entries.append(entry)
-        if progress and (index % 50 == 0 or index == len(files)):
-            sys.stderr.write("\rcompat-reg migrate: %d/%d files"
-                             % (index, len(files)))
-            sys.stderr.flush()
-    if progress:
-        sys.stderr.write("\n")
-    if pool is not None:
-        pool.shutdown()
+    return files
 
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if sys.version_info < (3, 9):
+        print("compat-reg migrate: needs Python >= 3.9 (CPython's ast end "
+              "positions); run it with a newer Python, the code it rewrites "
+              "may target any", file=sys.stderr)
+        return 2
+    entries: List[Dict[str, Any]] = []
+    interrupted = False
+    try:
+        files = _files_of(args.paths, entries)
+        progress = (sys.stderr.isatty() and not args.json
+                    and len(files) >= _PROGRESS_MIN_FILES)
+        for index, path in enumerate(files, 1):
+            entries.append(process(path, args.target, args.write,
+                                   diff=args.json or not args.write))
+            if progress and (index % 50 == 0 or index == len(files)):
+                sys.stderr.write("\rcompat-reg migrate: %d/%d files" % (index, len(files)))
+                sys.stderr.flush()
+        if progress:
+            sys.stderr.write("\n")
+    except KeyboardInterrupt:
+        interrupted = True
+    try:
+        return _report(args, entries, interrupted)
+    except BrokenPipeError:
+        # the reader went away (``| head``): say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 130 if interrupted else _code(entries)
+
+
+def _code(entries: List[Dict[str, Any]]) -> int:
+    if any(e["status"] == "error" for e in entries):
+        return 2
+    if any(e["status"] == "changed" for e in entries) or any(
+            f["kind"] == "hazard" for e in entries for f in e["findings"]):
+        return 1
+    return 0
+
+
+def _report(args, entries: List[Dict[str, Any]], interrupted: bool) -> int:
+    _run_level(entries)
     count = {s: sum(e["status"] == s for e in entries)
              for s in ("changed", "written", "error", "skipped")}
-    hazards = sum(f["kind"] == "hazard" for e in entries
-                  for f in e["findings"])
-    if count["error"]:
-        code = 2
-    elif hazards or count["changed"]:
-        code = 1
-    else:
-        code = 0
+    hazards = sum(f["kind"] == "hazard" for e in entries for f in e["findings"])
+    code = 130 if interrupted else _code(entries)
     summary = dict(files=len(entries), parsed=len(entries) - count["skipped"]
                    - count["error"], hazards=hazards, **count)
-
     if args.json:
+        for e in entries:
+            e.pop("facts", None)
         json.dump(dict(format="compat-reg-migrate/1", target=args.target,
-                       write=args.write, exit_code=code, summary=summary,
+                       write=args.write, exit_code=code, interrupted=interrupted,
+                       summary=summary,
                        files=[e for e in entries if e["status"] != "skipped"
-                              or e["findings"]]),
+                              or e["findings"] or e.get("reason")]),
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
+        sys.stdout.flush()
         return code
     for e in entries:
         if e["status"] == "changed":
             sys.stdout.write(e["diff"])
         elif e["status"] == "written":
-            print("rewrote %s" % e["path"])
+            sys.stdout.write("rewrote %s\n" % e["path"])
+    sys.stdout.flush()
     for e in entries:
         if e["status"] == "error":
             print("%s: error: %s" % (e["path"], e["error"]), file=sys.stderr)
+        elif e.get("reason"):
+            print("%s: skipped: %s" % (e["path"], e["reason"]), file=sys.stderr)
         for f in e["findings"]:
-            print("%s:%d: %s[%s]: %s" % (e["path"], f["line"], f["kind"],
-                                         f["code"], f["message"]),
+            print("%s: %s[%s]: %s" % (_where(e, f), f["kind"], f["code"], f["message"]),
                   file=sys.stderr)
-    print("compat-reg migrate: %(files)d files, %(changed)d to change, "
-          "%(written)d rewritten, %(hazards)d hazards, %(error)d errors"
-          % summary, file=sys.stderr)
+    print("compat-reg migrate: %s%d files, %d to change, %d rewritten, %d hazards, "
+          "%d errors" % ("interrupted after " if interrupted else "", summary["files"],
+                         count["changed"], count["written"], hazards, count["error"]),
+          file=sys.stderr)
     return code

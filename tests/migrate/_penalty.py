@@ -63,4 +63,5 @@ def after(expression, w, target, header="import tensorflow as tf\n"):
     if regularizer is None:
         return 0.0
     import tensorflow as tf
-    return float(regularizer(tf.constant(w)))
+    value = regularizer(tf.constant(w))  # contrib's zero scale: None
+    return 0.0 if value is None else float(value)

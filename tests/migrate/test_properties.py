@@ -90,7 +90,8 @@ def test_penalty_unchanged(expression, target):
     namespace = {}
     exec(compile(out, "<migrated>", "exec"), namespace)
     reg = namespace["r"]
-    got = 0.0 if reg is None else float(reg(tf.constant(W)))
+    value = None if reg is None else reg(tf.constant(W))
+    got = 0.0 if value is None else float(value)
     expected = _numpy_penalty(expression, W)
     # Keras keeps its factors in float32: agreement to float32 precision
     assert np.isclose(got, expected, rtol=1e-6, atol=1e-12), (out, got,

@@ -11,18 +11,16 @@ in graph mode and a Keras model's ``losses`` when given one::
 
 Inside a method of a Keras ``Model``/``Layer`` subclass ``source=self`` is
 passed; in a function (or module) that builds exactly one Keras model, that
-model. Otherwise nothing is guessed and a note says what to pass.
+model. Otherwise nothing is guessed and a note says what to pass. The
+arguments' text is kept as it is.
 """
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
-from compat_reg.migrate._helpers import Context, bind, expr
-
-NAMES = frozenset((
-    "get_collection", "get_regularization_loss", "get_regularization_losses"))
+from compat_reg.migrate._context import Context, bind
+from compat_reg.migrate._plugins import register
 
 _READERS = ("tensorflow.losses.", "tensorflow.contrib.losses.",
             "tensorflow.contrib.slim.losses.")
@@ -35,47 +33,44 @@ _PARAMS = {
 }
 
 
-def is_key(ctx: Context, node: Optional[cst.BaseExpression]) -> bool:
+def is_key(names, node: Optional[ast.AST]) -> bool:
     """``tf.GraphKeys.REGULARIZATION_LOSSES`` or ``'regularization_losses'``."""
-    if isinstance(node, cst.SimpleString):
-        return node.evaluated_value == "regularization_losses"
-    qualname = ctx.names.resolve(node) if node is not None else None
+    if isinstance(node, ast.Constant):
+        return node.value == "regularization_losses"
+    qualname = names.resolve(node) if node is not None else None
     return bool(qualname) and qualname.startswith("tensorflow.") and \
         qualname.endswith("GraphKeys.REGULARIZATION_LOSSES")
 
 
-def reader(ctx: Context, qualname: Optional[str],
-           call: cst.Call) -> Optional[str]:
+def match(names, qualname, call) -> Optional[str]:
     """Which compat_reg reader replaces this call, if it reads the losses."""
     if qualname in _COLLECTIONS:
         args = bind(call, _PARAMS["get_collection"])
-        if args is not None and is_key(ctx, args.get("key")):
+        if args is not None and is_key(names, args.get("key")):
             return "get_regularization_losses"
         return None
-    if qualname and qualname.startswith(_READERS):
+    if qualname.startswith(_READERS):
         last = qualname.rpartition(".")[2]
         if last in ("get_regularization_loss", "get_regularization_losses"):
             return last
     return None
 
 
-def rewrite(ctx: Context, name: str, original: cst.Call,
-            updated: cst.Call) -> Optional[cst.BaseExpression]:
-    qualname = ctx.names.resolve(original.func)
-    new_name = reader(ctx, qualname, original)
-    if new_name is None:
-        return None
-    args = bind(updated, _PARAMS[name])
-    if args is None:
-        return None
-    parts = ["%s=%s" % (key, ctx.code(value)) for key, value in args.items()
+@register("collection_read", tuple(_PARAMS), match)
+def rewrite(ctx: Context, seen, new_name: str) -> bool:
+    call = seen.node
+    old = ctx.names.resolve(call.func).rpartition(".")[2]
+    args = bind(call, _PARAMS[old])
+    parts = ["%s=%s" % (key, ctx.text(value)) for key, value in args.items()
              if key != "key"]
-    source = ctx.model_in_reach()
+    source = ctx.names.model_in_reach(seen.scope)
     if source is not None:
         parts.insert(0, "source=%s" % source)
     else:
-        ctx.note(original, "pass-source",
+        ctx.note(call, "pass-source",
                  "%s reads the TF1 collection in graph mode only; under eager "
                  "execution pass source=<the Keras model or layer that owns "
                  "the weights> (none was found in reach here)" % new_name)
-    return expr("%s(%s)" % (ctx.compat_reg(new_name), ", ".join(parts)))
+    ctx.replace_call(seen, "%s(%s)" % (ctx.compat_reg(new_name), ", ".join(parts)),
+                     list(args.values()))
+    return True
