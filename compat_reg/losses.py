@@ -72,7 +72,34 @@ def _layers(source):
             if id(layer) not in seen:
                 seen.add(id(layer))
                 layers.append(layer)
+    unbuilt = [layer.name for layer in layers
+               if not layer.built and _weight_regularizers(layer)]
+    if unbuilt:
+        raise ValueError(
+            "get_regularization_loss: layer(s) %s have weight regularizers but "
+            "no weights yet (not built), so their penalty would be a silent "
+            "0.0. Build the model first: call it on a batch, or "
+            "model.build(input_shape), or give it a keras.Input." %
+            ", ".join(repr(n) for n in unbuilt))
     return layers
+
+
+def _weight_regularizers(layer):
+    """The weight regularizers a layer was configured with (``kernel_regularizer``,
+    ``bias_regularizer``, ...; activity regularizers act on outputs)."""
+    return [value for name, value in vars(layer).items()
+            if name.endswith("_regularizer") and "activity" not in name
+            and value is not None]
+
+
+def _compile_scope(scope):
+    if scope is None:
+        return None
+    try:
+        return re.compile(scope)
+    except (re.error, TypeError) as error:
+        raise ValueError("scope %r is not a regular expression: %s (TF1 matched "
+                         "it with re.match against variable names)" % (scope, error))
 
 
 def _named_penalties(source):
@@ -113,13 +140,17 @@ def get_regularization_losses(source=None, scope=None):
 
     Raises:
       RuntimeError: ``source=None`` in eager mode (no collection to read).
+      ValueError: ``scope`` is not a regular expression, or a layer with
+        weight regularizers is not built yet (its penalty would be 0.0).
     """
     if source is None:
+        _compile_scope(scope)
         if _compat.executing_eagerly():
             raise RuntimeError(_NO_SOURCE)
         return tf.compat.v1.losses.get_regularization_losses(scope)
+    pattern = _compile_scope(scope)
     return [thunk() for name, thunk in _named_penalties(source)
-            if scope is None or re.match(scope, name)]
+            if pattern is None or pattern.match(name)]
 
 
 def get_regularization_loss(source=None, scope=None,
