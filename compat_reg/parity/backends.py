@@ -46,6 +46,16 @@ _CONFIG_NAMES = {"lr": ("learning_rate", "lr"), "momentum": ("momentum",),
                  "epsilon": ("epsilon",)}
 
 
+def _tf1_attribute(optimizer, key):
+    """A TF1 optimizer's setting: ``_learning_rate`` (``_lr`` in Adam),
+    ``_momentum``, ``_beta1``..., or None."""
+    names = ("_learning_rate", "_lr") if key == "lr" else ("_" + key,)
+    for name in names:
+        if name in vars(optimizer):
+            return vars(optimizer)[name]
+    return None
+
+
 def hparams(optimizer, kind):
     """``{"kind", "class", "lr", ...}`` read back from the optimizer object,
     so that a trace records what ran, not what was asked for."""
@@ -57,8 +67,7 @@ def hparams(optimizer, kind):
             value = [config[n] for n in _CONFIG_NAMES[key] if n in config]
             out[key] = _number(value[0]) if value else None
         else:
-            out[key] = _number(getattr(
-                optimizer, "_" + ("learning_rate" if key == "lr" else key), None))
+            out[key] = _number(_tf1_attribute(optimizer, key))
     return out
 
 

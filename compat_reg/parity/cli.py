@@ -66,8 +66,12 @@ def _training_options(parser):
 
 def _report_options(parser):
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="write the curves of every backend overlaid "
-                             "(needs matplotlib)")
+                        help="write a figure: the matrix of every comparison "
+                             "coloured by difference / bound, and one "
+                             "workload's curves (needs matplotlib)")
+    parser.add_argument("--plot-workload", metavar="NAME",
+                        help="the workload whose curves --plot shows "
+                             "(default: the one that differs most)")
     parser.add_argument("--json", metavar="FILE",
                         help="write the comparisons as JSON")
 
@@ -160,7 +164,7 @@ def _port(args):
     return ports.get(args.port)
 
 
-def _finish(args, results, out):
+def _finish(args, results, out, pairs=()):
     from compat_reg.parity import report
     print(report.table(results, with_env=args.command == "compare"), file=out)
     if args.json:
@@ -168,7 +172,7 @@ def _finish(args, results, out):
         print("wrote %s" % args.json, file=out)
     if args.plot:
         from compat_reg.parity import plot
-        plot.plot(results, args.plot)
+        plot.plot(results, args.plot, args.plot_workload, pairs)
         print("wrote %s" % args.plot, file=out)
     return 0 if all(r.ok for r in results) else 1
 
@@ -236,7 +240,7 @@ def cmd_compare(args, out):
         raise ValueError("nothing to compare: every workload has only its "
                          "reference (%s)" % ", ".join(
                              p.reference.path or p.reference.name for p in plans))
-    code = _finish(args, results, out)
+    code = _finish(args, results, out, pairs)
     pair_failures = [p for p in pairs if not p.ok]
     if pair_failures:
         print("\n%d pairs of traces disagree:" % len(pair_failures), file=out)

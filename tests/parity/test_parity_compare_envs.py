@@ -126,3 +126,27 @@ def test_without_a_tf1_folder_it_falls_back_and_says_so(tmp_path):
     assert cli.main(["compare", str(tmp_path), "--golden"], out=sink) == 0
     assert "reference for adam_l2: env-a/tf1-graph" in sink.text
     assert "no TF 1.x run of this project among the traces" in sink.text
+
+
+def test_compare_figure_rows_are_envs_in_tf_order_and_cells_say_fail(tmp_path):
+    pytest.importorskip("matplotlib")
+    from compat_reg.parity import pairing, plot
+    envs = [("tf221-legacy", "2.21.0"), ("tf210", "2.10.0"), ("tf29", "2.9.0"),
+            ("tf1", "1.15.5")]
+    for env, version in envs:
+        _relabelled(tmp_path, env, version, "sgd_l2", "tf1-graph")
+    bad = _relabelled(tmp_path, "tf29", "2.9.0", "sgd_l2", "tf2-keras")
+    broken = trace.load(bad)
+    _doubled(broken.curves)
+    broken.save(bad)
+    results, pairs = pairing.run(pairing.plans(trace.collect([str(tmp_path)])))
+    rows, columns, cells = plot.layout(results)
+    assert rows == ["tf1", "tf29", "tf210", "tf221-legacy"]  # not "tf210" < "tf29"
+    assert columns == ["sgd_l2\ntf1-graph", "sgd_l2\ntf2-keras"]
+    assert not cells[("tf29", "sgd_l2\ntf2-keras")].ok
+    # a copy of the reference's curves: exactly 0, drawn as such
+    assert cells[("tf210", "sgd_l2\ntf1-graph")].max_curve == 0.0
+    png = str(tmp_path / "m.png")
+    plot.plot(results, png, pairs=pairs)
+    with open(png, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
