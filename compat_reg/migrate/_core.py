@@ -113,9 +113,9 @@ def migrate_source(data: Union[str, bytes], target: str = "compat_reg",
     report = _findings.Report(ctx, sites)
     findings = report.findings + ctx.findings
     out, changes = data, []
+    ctx.flush_comments()
+    _imports.remove_unused(ctx)
     if ctx.edits:
-        ctx.flush_comments()
-        _imports.remove_unused(ctx)
         _imports.add(ctx)
         out = source.encode(ctx.edits.apply())
         changes = ctx.edits.line_changes()

@@ -22,6 +22,7 @@ from collections import Counter
 from typing import Dict, Iterable, List, Set
 
 from compat_reg.migrate._context import Context, name_tokens
+from compat_reg.migrate._names import canonical, contrib_factory
 
 _AFTER = re.compile(r"[ \t\f]*;[ \t\f]*")
 _BEFORE = re.compile(r";[ \t\f]*$")
@@ -72,22 +73,42 @@ def _render(node, keep: List[ast.alias]) -> str:
     return "from %s%s import %s" % ("." * node.level, node.module or "", names)
 
 
+def _exported(ctx: Context, node: ast.stmt, alias: ast.alias) -> bool:
+    """A contrib factory imported and never read here: a re-export (a
+    ``regularizers.py`` that other modules import it from)."""
+    if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+        return False
+    local = alias.asname or alias.name
+    return bool(contrib_factory(canonical(node.module + "." + alias.name))) and \
+        not ctx.names.uses[local] and ctx.names.table.get(local) is not None
+
+
 def remove_unused(ctx: Context) -> None:
-    gone = unused(ctx)
-    if not gone:
-        return
+    """Drop contrib imports the edits left unused, and point re-exported
+    contrib factories at compat_reg's (``from compat_reg import
+    l2_regularizer as l2``: the exact drop-in, on both targets, since what
+    the importers pass it is a contrib scale)."""
+    gone = unused(ctx) if ctx.edits else set()
     source = ctx.source
     removed: Set[int] = set()
     partial: Dict[int, str] = {}
     for seen in ctx.names.imports:
         node = seen.node
-        keep = [a for a in node.names
-                if (a.asname or a.name.partition(".")[0]) not in gone or a.name == "*"]
-        if not keep:
+        exported = [a for a in node.names if _exported(ctx, node, a)]
+        keep = [a for a in node.names if a not in exported and (
+            (a.asname or a.name.partition(".")[0]) not in gone or a.name == "*")]
+        if not keep and not exported:
             removed.add(id(node))
         elif len(keep) < len(node.names):
-            comments = [c for _, c in source.comments(*source.span(node))]
-            partial[id(node)] = _render(node, keep) + "".join("  " + c for c in comments)
+            comments = "".join("  " + c for _, c in source.comments(*source.span(node)))
+            lines = [_render(node, keep)] if keep else []
+            if exported:
+                lines.append("from compat_reg import " + ", ".join(
+                    a.name + (" as " + a.asname if a.asname else "") for a in exported))
+                for a in exported:
+                    ctx.site(node, "re_export", a.name, True)
+            lines[0] += comments
+            partial[id(node)] = (source.newline + source.indent(node.lineno)).join(lines)
     for seen in ctx.names.assigns:
         if seen.node.targets[0].id in gone:
             removed.add(id(seen.node))
