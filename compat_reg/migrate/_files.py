@@ -15,12 +15,12 @@
 from __future__ import annotations
 
 import errno
-import io
 import os
 import stat
 import tempfile
-import tokenize
 from typing import Iterator, List, Tuple
+
+from compat_reg.migrate._source import detect_encoding
 
 _SKIP_DIRS = frozenset(("__pycache__", "node_modules", "site-packages"))
 SUFFIXES = (".py", ".ipynb")
@@ -114,7 +114,7 @@ def check_python(data: bytes) -> None:
     if b"\0" in data[:8192]:
         raise FileError("binary file (NUL bytes)")
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding = detect_encoding(data)
     except SyntaxError as e:  # undecodable first lines, or a bogus cookie
         if "invalid or missing" in str(e):
             raise FileError("not UTF-8 and declares no encoding") from None

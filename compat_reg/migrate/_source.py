@@ -23,6 +23,20 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 # between a decorator and its def) does not parse, and is joined to the next.
 _TOP = re.compile(r"(?m)^(?=[A-Za-z_@])(?!(?:else|elif|except|finally)\b)")
 CHUNK = 1 << 16
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
+
+
+def detect_encoding(data: bytes) -> str:
+    """``tokenize.detect_encoding``, with the first two lines split as
+    CPython's tokenizer splits them (a lone ``\r`` ends a line too)."""
+    lines, at = [], 0
+    for _ in range(2):
+        match = _LINE.match(data, at)
+        lines.append(match.group())
+        at = match.end()
+    feed = iter(lines + [b"", b""])
+    encoding, _ = tokenize.detect_encoding(lambda: next(feed))
+    return encoding
 
 
 class Source:
@@ -32,7 +46,7 @@ class Source:
     def __init__(self, data, filename: str = "<source>",
                  relevant: Callable[[str], bool] = lambda chunk: True) -> None:
         if isinstance(data, bytes):
-            self.encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            self.encoding = detect_encoding(data)
             self.text = data.decode(self.encoding)
         else:
             self.encoding, self.text = None, data
