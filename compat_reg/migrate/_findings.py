@@ -201,10 +201,11 @@ class Report:
         layers = at(("tensorflow.layers.",))
         if layers:
             self.note(first[layers[0]], "tf-layers",
-                      "%s: tf.layers (tf.compat.v1.layers) runs only on Keras 2: "
-                      "on TF >= 2.16 `pip install tf_keras` and set "
-                      "TF_USE_LEGACY_KERAS=1 before TensorFlow is imported, or "
-                      "port to tf.keras.layers" % ", ".join(map(_spell, layers[:3])))
+                      "%s: tf.layers is tf.compat.v1.layers in TF2 (spell it so) "
+                      "and runs only on Keras 2: on TF >= 2.16 `pip install "
+                      "tf_keras` and set TF_USE_LEGACY_KERAS=1 before TensorFlow "
+                      "is imported, or port to tf.keras.layers"
+                      % ", ".join(map(_spell, layers[:3])))
         decayed = [q for q in first if q in _DECAYED]
         if decayed:
             self.note(min(first[q] for q in decayed), "adamw",
