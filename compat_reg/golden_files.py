@@ -10,6 +10,7 @@ inside and never a silent skip. Nothing here imports TensorFlow.
 
 from __future__ import absolute_import, division, print_function
 
+import io
 import json
 import numbers
 import os
@@ -81,12 +82,22 @@ def read_json(filename, formats=(FORMAT,)):
 def read_npz(filename, keys=()):
     """All arrays of an ``.npz`` file as a dict; ``keys`` must be present."""
     try:
-        with np.load(filename, allow_pickle=False) as data:
-            arrays = dict((key, data[key]) for key in data.files)
+        with open(filename, "rb") as handle:
+            raw = io.BytesIO(handle.read())
     except (IOError, OSError) as err:
         raise InputError(filename, None, "cannot read: %s" % (
-            getattr(err, "strerror", None) or err)) from None
-    except (zipfile.BadZipFile, ValueError, EOFError, KeyError) as err:
+            err.strerror or err)) from None
+    try:
+        # every member's CRC first, so numpy never holds a broken archive
+        # (numpy 1.18's NpzFile then complains again when collected)
+        with zipfile.ZipFile(raw) as archive:
+            bad = archive.testzip()
+        if bad is not None:
+            raise ValueError("bad CRC-32 for %s" % bad)
+        raw.seek(0)
+        with np.load(raw, allow_pickle=False) as data:
+            arrays = dict((key, data[key]) for key in data.files)
+    except (zipfile.BadZipFile, ValueError, EOFError, KeyError, OSError) as err:
         raise InputError(filename, None, "not a readable .npz (truncated, "
                          "empty or corrupt?): %s" % err) from None
     for key in keys:
