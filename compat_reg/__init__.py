@@ -11,6 +11,7 @@ below, so ``compat-reg migrate`` and ``--help`` start fast.
 from __future__ import absolute_import, division, print_function
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,14 @@ def __getattr__(name):
                         name)
     globals()[name] = value
     return value
+
+
+if "tensorflow" in sys.modules:
+    # TensorFlow is loaded already, so this costs nothing: register our Keras
+    # classes now, so that a model saved with them (.h5 and SavedModel files
+    # of tf_keras look them up by registered name) loads after
+    # ``import compat_reg`` alone.
+    importlib.import_module("compat_reg.regularizers")
 
 
 def __dir__():

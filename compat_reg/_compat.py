@@ -140,6 +140,21 @@ class _Moves(object):
 moves = _Moves()
 
 
+def register_keras_class(cls):
+    """Register a Keras class of compat_reg's for deserialization.
+
+    ``register_keras_serializable`` keys it as ``compat_reg>Name``; Keras 2's
+    (tf_keras') ``.h5`` loader looks classes up by ``class_name`` alone, so it
+    is also a global custom object under its plain name there.
+    """
+    cls = moves.register_serializable(package="compat_reg")(cls)
+    if not KERAS3:
+        get_custom_objects = getattr(keras.utils, "get_custom_objects", None)
+        if get_custom_objects is not None:  # absent from TF 1.15's Keras
+            get_custom_objects()[cls.__name__] = cls
+    return cls
+
+
 def executing_eagerly():
     """True in eager mode (TF2 default), False while building a graph."""
     return tf.executing_eagerly()

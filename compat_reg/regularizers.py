@@ -439,7 +439,7 @@ def _scaled(kind, scale, weights, dtype, name=None):
     return tf.multiply(scale, tf.nn.l2_loss(weights), name=name)
 
 
-@_compat.moves.register_serializable(package="compat_reg")
+@_compat.register_keras_class
 class ContribL1L2(_compat.moves.Regularizer):
     """L1 + L2 in contrib's convention, computed as contrib computed it.
 
@@ -501,7 +501,7 @@ class ContribL1L2(_compat.moves.Regularizer):
                 "scope": self.scope}
 
 
-@_compat.moves.register_serializable(package="compat_reg")
+@_compat.register_keras_class
 class SumRegularizer(_compat.moves.Regularizer):
     """The sum of several regularizers (contrib's ``sum_regularizer``).
 
