@@ -1,0 +1,108 @@
+"""Run every registered row (see ``benchmarks/__init__.py``) and print one
+table; ``--json`` says where the record goes, ``--rounds`` how many rounds,
+``--only`` a substring of the rows to run.
+
+    python -m benchmarks [--rounds 3] [--json benchmarks/results.json]
+"""
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import benchmarks
+
+
+def measure(cmd, cwd):
+    """(wall seconds, peak RSS in MB, exit code) of one fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024.0, proc.returncode
+
+
+def _spread(values):
+    return [round(min(values), 3), round(max(values), 3)]
+
+
+def run_row(name, make, rounds, scratch):
+    spec = make(scratch)
+    a_runs, b_runs = [], []
+    for _ in range(rounds):
+        for which, cmd, runs in (("a", spec.a, a_runs), ("b", spec.b, b_runs)):
+            if cmd is None:
+                continue
+            if spec.reset:
+                spec.reset(which)
+            seconds, peak, code = measure(cmd, scratch)
+            if code not in (0, 1):
+                raise RuntimeError("%s: %s exited %d" % (name, " ".join(cmd), code))
+            runs.append((seconds, peak))
+    record = dict(row=name, a=" ".join(spec.a), note=spec.note,
+                  a_seconds=[round(s, 3) for s, _ in a_runs],
+                  a_peak_mb=[round(p, 1) for _, p in a_runs])
+    if b_runs:
+        ratios = [b[0] / a[0] for a, b in zip(a_runs, b_runs)]
+        record.update(b=" ".join(spec.b), b_seconds=[round(s, 3) for s, _ in b_runs],
+                      ratio_median=round(statistics.median(ratios), 2),
+                      ratio_spread=_spread(ratios))
+    return record
+
+
+def table(records):
+    lines = ["%-44s %18s %18s %16s %10s" % ("row", "ratio B/A [spread]", "A s [spread]",
+                                            "B s", "A peak MB")]
+    for r in records:
+        a = statistics.median(r["a_seconds"])
+        ratio = "%.1fx [%.1f-%.1f]" % (r["ratio_median"], *r["ratio_spread"]) \
+            if "ratio_median" in r else "-"
+        b = "%.2f" % statistics.median(r["b_seconds"]) if "b_seconds" in r else "-"
+        lines.append("%-44s %18s %18s %16s %10.0f" % (
+            r["row"], ratio, "%.2f [%.2f-%.2f]" % (a, *_spread(r["a_seconds"])), b,
+            statistics.median(r["a_peak_mb"])))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__),
+                                                       "results.json"))
+    parser.add_argument("--only", default="")
+    args = parser.parse_args(argv)
+    for module in pkgutil.iter_modules(benchmarks.__path__):
+        if module.name.startswith("rows_"):
+            importlib.import_module("benchmarks." + module.name)
+    records = []
+    started = time.time()
+    for name, make in benchmarks.ROWS.items():
+        if args.only not in name:
+            continue
+        with tempfile.TemporaryDirectory() as scratch:
+            records.append(run_row(name, make, args.rounds, scratch))
+        print("done: %s (%.0f s so far)" % (name, time.time() - started), file=sys.stderr)
+    machine = dict(python=platform.python_version(), machine=platform.machine(),
+                   cpus=os.cpu_count(), system=platform.platform())
+    print(table(records))
+    print("(%d rounds, interleaved A B; ratio = B's seconds / A's, median [min-max]; "
+          "%s, %d cpus; %.0f s)" % (args.rounds, machine["system"], machine["cpus"],
+                                    time.time() - started))
+    with open(args.json, "w") as f:
+        json.dump(dict(format="compat-reg-bench/1", machine=machine, rounds=args.rounds,
+                       rows=records), f, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
