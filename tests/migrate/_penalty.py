@@ -55,6 +55,8 @@ def before(expression, w, contrib=NumpyContrib):
 
 def after(expression, w, target, header="import tensorflow as tf\n"):
     """Rewrite ``r = expression`` and evaluate the result on ``w``."""
+    import pytest
+    tf = pytest.importorskip("tensorflow")
     source = migrate_source(header + "r = %s\n" % expression, target).source
     assert "contrib" not in source, source
     namespace = {}
@@ -62,6 +64,5 @@ def after(expression, w, target, header="import tensorflow as tf\n"):
     regularizer = namespace["r"]
     if regularizer is None:
         return 0.0
-    import tensorflow as tf
     value = regularizer(tf.constant(w))  # contrib's zero scale: None
     return 0.0 if value is None else float(value)

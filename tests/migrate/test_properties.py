@@ -4,6 +4,7 @@ import ast
 import types
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -83,7 +84,7 @@ W = np.linspace(-2.0, 3.0, 24, dtype=np.float32).reshape(4, 6)
 @given(regularizer("tf.contrib.layers."),
        st.sampled_from(["compat_reg", "keras"]))
 def test_penalty_unchanged(expression, target):
-    import tensorflow as tf
+    tf = pytest.importorskip("tensorflow")
     src = "import tensorflow as tf\nr = %s\n" % expression
     out = migrate_source(src, target).source
     assert "contrib" not in out
