@@ -34,14 +34,19 @@ def _contrib(value: str) -> bool:
 
 def unused(ctx: Context) -> Set[str]:
     """contrib-bound names read before the edits and not after them."""
+    uses = ctx.names.uses
+    watched = [name for name, value in ctx.names.table.items()
+               if _contrib(value) and uses[name]]
+    if not watched:
+        return set()
     change: Counter = Counter()
     text = ctx.source.text
     for start, end, new in ctx.edits._outermost(0, len(text)):
-        change.update(name_tokens(new))
-        change.subtract(name_tokens(text[start:end]))
-    uses = ctx.names.uses
-    return {name for name, value in ctx.names.table.items()
-            if _contrib(value) and uses[name] and not uses[name] + change[name]}
+        old = text[start:end]
+        if any(name in old or name in new for name in watched):
+            change.update(name_tokens(new))
+            change.subtract(name_tokens(old))
+    return {name for name in watched if not uses[name] + change[name]}
 
 
 def _blocks(tree: ast.Module):

@@ -23,6 +23,13 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 # between a decorator and its def) does not parse, and is joined to the next.
 _TOP = re.compile(r"(?m)^(?=[A-Za-z_@])(?!(?:else|elif|except|finally)\b)")
 CHUNK = 1 << 16
+# ``relevant`` for a text that is only judged (no chunk read with ``ast``)
+
+
+def NOTHING(chunk: str) -> bool:
+    return False
+
+
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
 
 
@@ -79,7 +86,7 @@ class Source:
                 chunk = text[bounds[i]:bounds[j]]
                 shift = self.line_of(bounds[i]) - 1
                 try:
-                    if i == 0 or relevant(chunk):
+                    if (i == 0 and relevant is not NOTHING) or relevant(chunk):
                         tree = compile(chunk, filename, "exec", ast.PyCF_ONLY_AST,
                                        dont_inherit=True)
                         if shift:

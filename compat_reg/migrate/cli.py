@@ -96,7 +96,7 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
     """Everything about one file, as it goes into the --json report."""
     from compat_reg.migrate import _files
     from compat_reg.migrate._diff import lines, unified
-    from compat_reg.migrate._source import Source
+    from compat_reg.migrate._source import NOTHING, Source
     entry: Dict[str, Any] = {"path": path, "status": "unchanged",
                              "findings": [], "sites": []}
     try:
@@ -150,7 +150,7 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
         return entry
     if not notebook:
         try:
-            Source(new, path, relevant=lambda chunk: False)  # CPython's verdict
+            Source(new, path, relevant=NOTHING)  # CPython's verdict, no AST kept
         except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
             entry.update(status="error", error="rewritten code would not compile "
                          "(%s); left untouched, please report" % e)
