@@ -52,3 +52,13 @@ def big_file(scratch):
 
     return Row([PY, "-m", "compat_reg.migrate", str(path), "--write"], None, reset,
                "%.1f MB, %d lines" % (len(text) / 1e6, text.count("\n")))
+
+
+@row("migrate dry run: 5 MB vs 10 MB module (linear: 0.5x)")
+def linear(scratch):
+    scratch = pathlib.Path(scratch)
+    for mb in (5, 10):
+        (scratch / ("m%d.py" % mb)).write_text(trees.big_file(random.Random(0), mb))
+    return Row([PY, "-m", "compat_reg.migrate", str(scratch / "m10.py")],
+               [PY, "-m", "compat_reg.migrate", str(scratch / "m5.py")], None,
+               "the same module at twice the size: B/A is 0.5 when time is linear")

@@ -197,6 +197,6 @@ def mixed_tree(root, files=600, seed=1):
 def big_file(rng, megabytes=5.0):
     """One realistic module of about ``megabytes`` MB with one regularizer
     (as the issue's 5 MB file: a generated or concatenated module)."""
-    lines = int(megabytes * 1e6 / 47)
+    lines = int(megabytes * 1e6 / 46)
     text = realistic_file(rng, lines, header=0, regularizers=1)
     return text
