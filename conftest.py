@@ -1,5 +1,6 @@
 """Collection rules for the whole tree (tests/ and the doctests in compat_reg/)."""
 
+import os
 import sys
 
 # scripts the tests run in a process of their own (not modules to import)
@@ -24,3 +25,38 @@ def pytest_collection_modifyitems(config, items):
         dtest = getattr(item, "dtest", None)
         if dtest is not None and "tf" in dtest.globs:
             item.add_marker(skip)
+
+
+_STARTED = []
+
+
+def pytest_sessionstart(session):
+    import time
+    _STARTED.append(time.time())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write this run's record for the tox summary (``COMPAT_REG_RUN_RECORD``):
+    what ran it (TF, Python, Keras) and how many tests passed, failed, skipped."""
+    path = os.environ.get("COMPAT_REG_RUN_RECORD")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not path or reporter is None:
+        return
+    import json
+    import platform
+    import time
+
+    counts = {key: len([r for r in reporter.stats.get(key, []) if r.when != "setup"
+                        or key in ("skipped", "error")])
+              for key in ("passed", "failed", "skipped", "error", "xfailed")}
+    record = {"env": os.path.basename(path)[:-len(".json")],
+              "python": platform.python_version(),
+              "seconds": round(time.time() - _STARTED[0], 1),
+              "exitstatus": int(exitstatus)}
+    record.update(counts)
+    if "tensorflow" in sys.modules:
+        from compat_reg import _compat
+        record.update(dict(_compat.describe()))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(record, f, indent=1, default=str)

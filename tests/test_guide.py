@@ -141,21 +141,22 @@ def test_guide_names_the_commands():
 
 @pytest.mark.parametrize("sub,subsub", COMMANDS, ids=["%s-%s" % c for c in COMMANDS])
 def test_command_exists(sub, subsub, capsys):
-    if sub == "migrate":
-        pytest.importorskip("libcst")
+    if sub == "migrate" and sys.version_info < (3, 9):
+        pytest.skip("compat-reg migrate needs Python >= 3.9")
     from compat_reg import cli
     argv = [sub] + ([subsub] if subsub else []) + ["--help"]
-    with pytest.raises(SystemExit) as info:
-        cli.main(argv)
-    assert info.value.code == 0, argv
+    try:
+        code = cli.main(argv)
+    except SystemExit as done:
+        code = done.code
+    assert code == 0, argv
     assert capsys.readouterr().out.strip()
 
 
 def test_parity_options_in_the_guide_exist(capsys):
     """--plot, --optimizers keras, --port NAME, --backend, --workload."""
     from compat_reg import cli
-    with pytest.raises(SystemExit):
-        cli.main(["parity", "run", "--help"])
+    assert cli.main(["parity", "run", "--help"]) == 0
     text = capsys.readouterr().out
     for option in ("--plot", "--optimizers", "--port", "--backend", "--workload", "--all"):
         assert option in text
