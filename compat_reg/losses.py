@@ -99,7 +99,8 @@ def _compile_scope(scope):
         return re.compile(scope)
     except (re.error, TypeError) as error:
         raise ValueError("scope %r is not a regular expression: %s (TF1 matched "
-                         "it with re.match against variable names)" % (scope, error))
+                         "it with re.match against variable names)" % (scope, error)
+                         ) from error
 
 
 def _named_penalties(source):

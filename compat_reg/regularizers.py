@@ -148,7 +148,7 @@ def _weights_dtype(weights):
         dtype = tf.as_dtype(dtype).base_dtype
     except (TypeError, ValueError) as error:
         raise TypeError("a regularizer needs floating-point weights, got %r "
-                        "(%s)" % (weights, error))
+                        "(%s)" % (weights, error)) from error
     if not dtype.is_floating:
         raise TypeError(
             "a regularizer needs floating-point weights, got %s weights "

@@ -14,7 +14,8 @@ from golden_support import rel_diff
 
 SCOPES = ("encoder", "decoder", "encoder_head")
 ARRAYS = golden_files.arrays("penalty_inputs.npz")
-eager_only = pytest.mark.skipif(_compat.TF1, reason="eager execution (TF2): Keras models hold their penalties eagerly")
+eager_only = pytest.mark.skipif(
+    _compat.TF1, reason="eager execution (TF2): Keras models hold their penalties eagerly")
 
 
 def _query_items(golden):

@@ -47,9 +47,8 @@ def test_through_keras_layer_losses(case, array):
     keras = _compat.keras
     layer = keras.layers.Dense(1, kernel_regularizer=reg, dtype=case["dtype"])
     # a Dense kernel is 2-D; give other shapes as a raw weight of the layer
-    weight = layer.add_weight(name="kernel_like", shape=array.shape,
-                              dtype=case["dtype"], regularizer=reg,
-                              initializer=_compat.keras.initializers.Constant(array))
+    layer.add_weight(name="kernel_like", shape=array.shape, dtype=case["dtype"],
+                     regularizer=reg, initializer=_compat.keras.initializers.Constant(array))
     losses = layer.losses
     if not case["collection_values"]:
         # no penalty: tf_keras drops the None, Keras 3 (which sums whatever a
