@@ -35,11 +35,18 @@ def _doctor(args):
                  regularizers.l1_l2_regularizer(0.01, 0.02)),
                 ("l2_regularizer(0.0)", regularizers.l2_regularizer(0.0))]
     for call, reg in examples:
-        shown = "None (disabled)" if reg is None else "%s.%s(%s)" % (
-            type(reg).__module__.split(".")[0], type(reg).__name__,
-            ", ".join("%s=%.7g" % kv for kv in sorted(reg.get_config().items())))
-        print("  %-30s -> %s" % (call, shown))
+        print("  %-30s -> %s" % (call, _shown(reg)))
     return 0
+
+
+def _shown(reg):
+    """``keras.L2(l2=0.005)``: the class Keras saves it as, and its factors."""
+    if getattr(reg, "disabled", False):
+        return "disabled (returns None, as contrib's lambda _: None)"
+    cls = reg.__class__  # Keras' own class for the drop-ins
+    return "%s.%s(%s)" % (
+        cls.__module__.split(".")[0], cls.__name__,
+        ", ".join("%s=%.7g" % kv for kv in sorted(reg.get_config().items())))
 
 
 def _check(args):
