@@ -73,12 +73,6 @@ class Context:
         self._keras: Optional[str] = None
 
     # --- positions and text ---------------------------------------------
-    def line(self, node: ast.AST) -> int:
-        return node.lineno
-
-    def span(self, node: ast.AST) -> Tuple[int, int]:
-        return self.source.span(node)
-
     def text(self, node: ast.AST) -> str:
         """The node's source, with the edits already made inside it."""
         return self.edits.render(*self.source.span(node))

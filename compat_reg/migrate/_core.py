@@ -16,7 +16,7 @@ from typing import Dict, List, Tuple, Union
 from compat_reg.migrate import _findings, _imports
 from compat_reg.migrate._context import Context, Finding, Site
 from compat_reg.migrate._names import FACTORIES, Names, Seen, contrib_factory
-from compat_reg.migrate._plugins import regularizer_calls, site
+from compat_reg.migrate._plugins import site
 from compat_reg.migrate._source import Source
 
 
@@ -130,4 +130,4 @@ def _size(source: Source, node: ast.AST) -> int:
     return end - start
 
 
-__all__ = ["Result", "migrate_source", "regularizer_calls"]
+__all__ = ["Result", "migrate_source"]
