@@ -121,8 +121,8 @@ def main(argv):
     path = argv[1]
     out = argv[2] if len(argv) > 2 else None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-    tf1 = tf.__version__.startswith("1.")
+    from compat_reg import _compat
+    tf1 = _compat.TF1
     results = run_in_process(python_blocks(path), tf1=tf1)
     for block_id, error in sorted(results.items()):
         print("%s %s" % (block_id, "ok" if error is None else "FAILED"))

@@ -14,20 +14,71 @@ from compat_reg import _compat
 PACKAGE = os.path.dirname(os.path.abspath(compat_reg.__file__))
 
 
-def test_flavour_matches_what_tf_keras_is():
-    dense_root = tf.keras.layers.Dense.__module__.split(".")[0]
-    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes")
-    if _compat.TF1:
-        assert _compat.KERAS_FLAVOUR == "keras2-builtin"
-    elif dense_root == "tf_keras":
-        assert _compat.KERAS_FLAVOUR == "tf_keras" and legacy
-    elif _compat.KERAS_VERSION.startswith("3."):
-        assert _compat.KERAS_FLAVOUR == "keras3" and _compat.KERAS3
-    else:
-        assert _compat.KERAS_FLAVOUR == "keras2" and _compat.TF_VERSION <= (2, 15)
-    assert _compat.HAS_CONTRIB == _compat.TF1
-    # the Keras module is the one tf.keras layers come from
+# What each TensorFlow release ships as tf.keras (release notes): the Keras
+# inside TF up to 2.5, the keras 2.x package for 2.6 to 2.15, Keras 3 from
+# 2.16, where TF_USE_LEGACY_KERAS=1 with tf_keras installed brings Keras 2 back.
+def _expected_flavour():
+    major, minor = (int(p) for p in tf.__version__.split(".")[:2])
+    if major == 1 or minor <= 5:
+        return "keras2-builtin", "tensorflow"
+    if minor <= 15:
+        return "keras2", "keras"
+    if os.environ.get("TF_USE_LEGACY_KERAS") in ("1", "true", "True"):
+        return "tf_keras", "tf_keras"
+    return "keras3", "keras"
+
+
+def test_flavour_matches_the_release():
+    flavour, package = _expected_flavour()
+    assert _compat.KERAS_FLAVOUR == flavour
+    assert _compat.KERAS3 == (flavour == "keras3")
+    assert _compat.HAS_CONTRIB == tf.__version__.startswith("1.")
+    # the layers tf.keras gives come from that package, and are _compat.keras'
+    assert tf.keras.layers.Dense.__module__.split(".")[0] == package
     assert isinstance(_compat.keras.layers.Dense(1), tf.keras.layers.Layer)
+
+
+def _probes(path):
+    """``hasattr(tf..., "name")`` / ``getattr(keras..., "name", default)``:
+    capability probes of TensorFlow or Keras, which are version questions."""
+    import ast
+    roots = {"tf", "tensorflow", "keras", "v1", "tf_keras"}
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        name, args = node.func.id, node.args
+        literal = len(args) >= 2 and isinstance(args[1], ast.Constant) and isinstance(
+            args[1].value, str)
+        if not literal or not (name == "hasattr" or (name == "getattr" and len(args) == 3)):
+            continue
+        chain = ast.unparse(args[0]) if hasattr(ast, "unparse") else ""
+        head = chain.split(".")[0]
+        if head in roots or chain.startswith("_compat.keras"):
+            found.append("%s:%d: %s(%s, %r)" % (path, node.lineno, name, chain,
+                                                args[1].value))
+    return found
+
+
+@pytest.mark.skipif(sys.version_info < (3, 9), reason="ast.unparse needs Python >= 3.9")
+def test_no_capability_probes_outside_compat():
+    offenders = []
+    for folder, _, files in os.walk(PACKAGE):
+        for name in files:
+            path = os.path.join(folder, name)
+            if name.endswith(".py") and os.path.relpath(path, PACKAGE) != "_compat.py":
+                offenders += _probes(path)
+    assert offenders == []
+
+
+@pytest.mark.skipif(sys.version_info < (3, 9), reason="ast.unparse needs Python >= 3.9")
+def test_the_probe_guard_sees_probes(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import tensorflow as tf\nif hasattr(tf.nn, 'scale_regularization_loss'):"
+                   "\n    pass\nx = getattr(tf.config.experimental, 'x', None)\n")
+    assert len(_probes(str(bad))) == 2
 
 
 def test_no_version_checks_outside_compat():
@@ -78,4 +129,9 @@ def test_help_and_unknown_command():
 
 @pytest.mark.parametrize("name", sorted(compat_reg.__all__))
 def test_public_names_resolve(name):
-    assert getattr(compat_reg, name) is not None
+    """Each public name is a function or class of compat_reg's, or one of
+    its modules, and is documented."""
+    value = getattr(compat_reg, name)
+    module = getattr(value, "__module__", None) or value.__name__
+    assert module.split(".")[0] == "compat_reg"
+    assert (value.__doc__ or "").strip()

@@ -40,7 +40,8 @@ PYTHON = [b for b in BLOCKS if b.lang == "python"]
 
 try:
     import tensorflow as tf
-    TF1 = tf.__version__.startswith("1.")
+    from compat_reg import _compat
+    TF1 = _compat.TF1
 except ImportError:  # pragma: no cover
     tf = None
     TF1 = False
