@@ -10,7 +10,10 @@
   encoding gives a ``FileError`` with a one-line why and is never written.
 * Writing replaces the file in one rename, from an unnamed temporary file
   where the system has them (Linux ``O_TMPFILE``), keeping owner, group and
-  mode; nothing is left behind when the write fails or is interrupted.
+  mode; nothing is left behind when the write fails or is interrupted. A
+  reader, or a kill of this process at any point, sees the old file or the
+  new one. (No ``fsync``: like pyupgrade and tf_upgrade_v2, durability
+  across a power cut is left to the file system.)
 """
 from __future__ import annotations
 
@@ -161,7 +164,6 @@ def write_atomic(path: str, data: bytes) -> None:
         except OSError:
             pass  # not ours to give away: we can only write our own files
         os.fchmod(fd, stat.S_IMODE(st.st_mode))
-        os.fsync(fd)
         if tmp is None:
             tmp = os.path.join(directory, "%s%d-%s" % (
                 TEMP_PREFIX, os.getpid(), os.urandom(4).hex()))

@@ -47,6 +47,13 @@ _CONTRIB_MODULES = ("tensorflow.contrib", "tensorflow.contrib.layers",
 _COLLECTIONS = ("tensorflow.get_collection",
                 "tensorflow.python.framework.ops.get_collection")
 
+# The attribute names (and the homes) of what the notes name: only chains
+# that hold one are resolved.
+_NOTED = frozenset(
+    [q.rpartition(".")[2] for q in _GRAPH_API + _V1_SWITCHES + _DECAYED]
+    + ["layers", "contrib", "UPDATE_OPS", "REGULARIZATION_LOSSES", "WEIGHTS"])
+_NOTED_HOMES = ("tensorflow.contrib", "tensorflow.layers", "tensorflow.keras.layers")
+
 # Findings decided over the whole run: the code, and the fact about a file
 # (in ``Result.facts``) which, if any file of the run has it, silences it.
 RUN_LEVEL = {"penalty-never-added": "consumes", "graph-mode": "leaves_v2"}
@@ -81,12 +88,17 @@ class Report:
         names = self.names
         first: Dict[str, int] = {}
         attrs = set()
+        # heads whose chains the notes look at whatever their attributes
+        heads = {local for local, value in names.table.items()
+                 if value.startswith(_NOTED_HOMES)}
         for node in names.attributes:
-            head = node
-            while isinstance(head, ast.Attribute):
-                attrs.add(head.attr)
+            head, chain = node, []
+            while type(head) is ast.Attribute:
+                chain.append(head.attr)
                 head = head.value
-            if isinstance(head, ast.Name) and head.id in names.table:
+            attrs.update(chain)
+            if type(head) is ast.Name and head.id in names.table and (
+                    head.id in heads or not _NOTED.isdisjoint(chain)):
                 qualname = names.resolve(node)
                 if qualname and qualname not in first:
                     first[qualname] = node.lineno

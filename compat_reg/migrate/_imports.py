@@ -120,7 +120,8 @@ def remove_unused(ctx: Context) -> None:
     if not removed and not partial:
         return
     pass_for: Set[int] = set()
-    for owner, lists in _blocks(source.tree):
+    blocks = _blocks(source.tree)
+    for owner, lists in blocks:
         if isinstance(owner, ast.Try) and not owner.orelse and not owner.finalbody \
                 and lists and all(all(id(s) in removed for s in body) for body in lists):
             removed.add(id(owner))
@@ -128,7 +129,7 @@ def remove_unused(ctx: Context) -> None:
         for body in lists:
             if owner is not source.tree and all(id(s) in removed for s in body):
                 pass_for.add(id(body[0]))
-    for _, lists in _blocks(source.tree):
+    for _, lists in blocks:
         for body in lists:
             for stmt in body:
                 if id(stmt) in pass_for and id(stmt) in removed:

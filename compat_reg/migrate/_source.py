@@ -85,19 +85,19 @@ class Source:
             while True:
                 chunk = text[bounds[i]:bounds[j]]
                 shift = self.line_of(bounds[i]) - 1
+                read = (i == 0 and relevant is not NOTHING) or relevant(chunk)
                 try:
-                    if (i == 0 and relevant is not NOTHING) or relevant(chunk):
-                        tree = compile(chunk, filename, "exec", ast.PyCF_ONLY_AST,
-                                       dont_inherit=True)
-                        if shift:
-                            ast.increment_lineno(tree, shift)
+                    if read:
+                        # blank lines before the chunk: CPython's own line numbers
+                        tree = compile("\n" * shift + chunk, filename, "exec",
+                                       ast.PyCF_ONLY_AST, dont_inherit=True)
                         body.extend(tree.body)
                     else:
                         self._bindings(symtable.symtable(chunk, filename, "exec"))
                     break
                 except SyntaxError as e:
                     if j == last:
-                        if e.lineno is not None:
+                        if e.lineno is not None and not read:  # symtable's own
                             e.lineno += shift
                         raise
                     j = min(last, j + (j - i))
