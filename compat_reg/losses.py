@@ -88,8 +88,8 @@ def _weight_regularizers(layer):
     """The weight regularizers a layer was configured with (``kernel_regularizer``,
     ``bias_regularizer``, ...; activity regularizers act on outputs)."""
     return [value for name, value in vars(layer).items()
-            if name.endswith("_regularizer") and "activity" not in name
-            and value is not None]
+            if name.endswith("_regularizer") and not name.startswith("_")
+            and "activity" not in name and callable(value)]
 
 
 def _compile_scope(scope):
@@ -129,6 +129,12 @@ def _layer_scope(layer):
     return layer.name
 
 
+# The bridge walks Python structures (layers, their weights) once, when a
+# tf.function traces it: AutoGraph has nothing to convert there.
+_trace_time = tf.autograph.experimental.do_not_convert
+
+
+@_trace_time
 def get_regularization_losses(source=None, scope=None):
     """The list of penalties, as TF1's ``tf.losses.get_regularization_losses``.
 
@@ -154,6 +160,7 @@ def get_regularization_losses(source=None, scope=None):
             if pattern is None or pattern.match(name)]
 
 
+@_trace_time
 def get_regularization_loss(source=None, scope=None,
                             name="total_regularization_loss",
                             per_replica=False):
