@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import json
 import os
 import sys
@@ -221,6 +222,11 @@ def main(argv: Optional[List[str]] = None) -> int:
               "positions); run it with a newer Python, the code it rewrites "
               "may target any", file=sys.stderr)
         return 2
+    # Syntax trees are millions of small objects and make no reference
+    # cycles: the cyclic collector would walk them again and again (a third
+    # of the time on a 5 MB module) for nothing. Plain reference counting
+    # frees each module's tree when it is done.
+    gc.disable()
     entries: List[Dict[str, Any]] = []
     interrupted = False
     try:
@@ -230,6 +236,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         for index, path in enumerate(files, 1):
             entries.append(process(path, args.target, args.write,
                                    diff=args.json or not args.write))
+            if index % 200 == 0:
+                gc.collect()  # the odd cycle (a caught exception's frames)
             if progress and (index % 50 == 0 or index == len(files)):
                 sys.stderr.write("\rcompat-reg migrate: %d/%d files" % (index, len(files)))
                 sys.stderr.flush()
