@@ -41,17 +41,23 @@ row("migrate vs tf_upgrade_v2: mixed tree")(
     _versus(lambda root: trees.mixed_tree(root, files=300), "a third regularized"))
 
 
-@row("migrate --write: 5 MB module, one regularizer")
-def big_file(scratch):
-    scratch = pathlib.Path(scratch)
-    text = trees.big_file(random.Random(0), 5.0)
-    path = scratch / "big.py"
+def _big(regularizers):
+    def make(scratch):
+        scratch = pathlib.Path(scratch)
+        text = trees.big_file(random.Random(0), 5.0, regularizers)
+        path = scratch / "big.py"
 
-    def reset(which):
-        path.write_text(text)
+        def reset(which):
+            path.write_text(text)
 
-    return Row([PY, "-m", "compat_reg.migrate", str(path), "--write"], None, reset,
-               "%.1f MB, %d lines" % (len(text) / 1e6, text.count("\n")))
+        return Row([PY, "-m", "compat_reg.migrate", str(path), "--write"], None, reset,
+                   "%.1f MB, %d lines, %d regularizers" % (
+                       len(text) / 1e6, text.count("\n"), text.count("_regularizer(")))
+    return make
+
+
+row("migrate --write: 5 MB module, one regularizer")(_big(1))
+row("migrate --write: 5 MB module, regularizers throughout")(_big(None))
 
 
 @row("migrate dry run: 5 MB vs 10 MB module (linear: 0.5x)")

@@ -194,9 +194,9 @@ def mixed_tree(root, files=600, seed=1):
     return total
 
 
-def big_file(rng, megabytes=5.0):
-    """One realistic module of about ``megabytes`` MB with one regularizer
-    (as the issue's 5 MB file: a generated or concatenated module)."""
+def big_file(rng, megabytes=5.0, regularizers=1):
+    """One realistic module of about ``megabytes`` MB with ``regularizers``
+    regularized layers (one, as the issue's 5 MB file; None: all of them)."""
     lines = int(megabytes * 1e6 / 46)
-    text = realistic_file(rng, lines, header=0, regularizers=1)
+    text = realistic_file(rng, lines, header=0, regularizers=regularizers)
     return text
