@@ -44,3 +44,16 @@ def graph_penalty(make_regularizer, array, name="dense/kernel"):
             sess.run(v1.global_variables_initializer())
             values, total_value = sess.run([entries, total])
     return [e.name for e in entries], values, total_value, total.name
+
+
+def contrib_reference():
+    """An independent implementation of contrib's regularizers: contrib itself
+    on TF 1.x, its maintained TF2 port tf_slim elsewhere (None without it)."""
+    from compat_reg import _compat
+    if _compat.HAS_CONTRIB:
+        return tf.contrib.layers
+    try:
+        import tf_slim
+    except ImportError:
+        return None
+    return tf_slim

@@ -8,21 +8,11 @@ import pytest
 import tensorflow as tf
 
 import compat_reg
-from compat_reg import _compat, contrib, convention
-from golden_support import evaluate
+from compat_reg import contrib, convention
+from golden_support import contrib_reference, evaluate
 
 
-def _reference():
-    if _compat.HAS_CONTRIB:
-        return tf.contrib.layers
-    try:
-        import tf_slim
-    except ImportError:
-        return None
-    return tf_slim
-
-
-REFERENCE = _reference()
+REFERENCE = contrib_reference()
 
 
 def _params(function):

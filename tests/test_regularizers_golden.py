@@ -6,8 +6,8 @@ import tensorflow as tf
 
 import compat_reg
 from compat_reg import _compat, golden_files
-from golden_support import (TOLERANCE, evaluate, graph_penalty, make_regularizer,
-                            rel_diff)
+from golden_support import (TOLERANCE, contrib_reference, evaluate, graph_penalty,
+                            make_regularizer, rel_diff)
 
 CASES = golden_files.penalty_cases()
 IDS = [case["id"] for case, _ in CASES]
@@ -60,19 +60,7 @@ def test_through_keras_layer_losses(case, array):
     assert rel_diff(losses[0], case["total_regularization_loss"]) <= TOLERANCE[case["dtype"]]
 
 
-# an independent implementation of contrib's regularizers: contrib itself on
-# TF 1.x, its maintained TF2 port tf_slim elsewhere
-def _reference():
-    if _compat.HAS_CONTRIB:
-        return tf.contrib.layers
-    try:
-        import tf_slim
-    except ImportError:
-        return None
-    return tf_slim
-
-
-REFERENCE = _reference()
+REFERENCE = contrib_reference()
 
 
 @pytest.mark.skipif(REFERENCE is None, reason="needs tf_slim, the TF2 port of contrib")
