@@ -187,6 +187,7 @@ def tf1_vs_tf2(rounds):
         return None
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=here)
+    env.pop("TF2_BEHAVIOR", None)  # TF2 sets it for itself; it would make TF 1.15 eager
     tf1_times, tf2_times = [], []
     for _ in range(rounds):
         out = subprocess.run([python, "-m", "benchmarks.runtime", "--tf1-step"], env=env,
