@@ -77,6 +77,19 @@ KERAS3 = KERAS_FLAVOUR == "keras3"
 KERAS2 = not KERAS3
 
 
+def _minor(version):
+    return tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
+
+
+# Whether ``keras.optimizers.Optimizer`` is the optimizer API that
+# compat_reg.optimizers subclasses (``build``/``update_step``/
+# ``add_variable_from_reference``): Keras 3, and Keras 2.11+ (tf_keras
+# included). TF 1.15's and TF 2.0-2.10's is the legacy OptimizerV2; there
+# compat_reg.optimizers are ``tf.compat.v1.train``'s own classes.
+KERAS_OPTIMIZER_API = KERAS3 or (
+    KERAS_FLAVOUR != "keras2-builtin" and _minor(KERAS_VERSION) >= (2, 11))
+
+
 # What lives where: (name, keras 2 path, keras 3 path), both relative to the
 # Keras package that tf.keras resolves to. None means "does not exist there".
 Moved = collections.namedtuple("Moved", "name keras2 keras3")
@@ -166,7 +179,39 @@ def building_tf1_graph():
     False in eager mode and while ``tf.function`` traces eager code."""
     if TF1:
         return True
-    return not tf.compat.v1.executing_eagerly_outside_functions()
+    outside = getattr(tf.compat.v1, "executing_eagerly_outside_functions", None)
+    if outside is not None:
+        return not outside()
+    # TF 2.0 has no public executing_eagerly_outside_functions; init_scope
+    # lifts to the same outermost context.
+    with tf.init_scope():
+        return not tf.executing_eagerly()
+
+
+def compile_without_xla():
+    """``model.compile`` keywords that keep XLA off: ``jit_compile=False``
+    where ``compile`` has the argument; the releases before it (TF 2.0-2.5)
+    never XLA-compiled ``fit`` and reject the keyword."""
+    import inspect
+    if "jit_compile" in inspect.signature(keras.Model.compile).parameters:
+        return {"jit_compile": False}
+    return {}
+
+
+def build_optimizer(optimizer, variables):
+    """Create a Keras optimizer's variables for ``variables`` now, so that a
+    ``tf.function`` applying it creates none while tracing (and traces once).
+
+    The legacy ``OptimizerV2`` of TF 2.0-2.10 has no ``build``; this does what
+    its ``apply_gradients`` does first (step counter, hyper-parameters, slots).
+    """
+    variables = list(variables)
+    if KERAS_OPTIMIZER_API:
+        optimizer.build(variables)
+        return
+    _ = optimizer.iterations
+    optimizer._create_hypers()
+    optimizer._create_slots(variables)
 
 
 def evaluate(value):
@@ -356,7 +401,7 @@ def tf_variable(variable):
     return value if isinstance(value, tf.Variable) else variable
 
 
-class OptimizerAdapter(object if TF1 else moves.Optimizer):
+class OptimizerAdapter(moves.Optimizer if KERAS_OPTIMIZER_API else object):
     """The Keras Optimizer of this ``tf.keras``, with one interface for 2 and 3.
 
     A subclass calls ``__init__(learning_rate, name)``, asks ``is_built()``,
@@ -364,7 +409,9 @@ class OptimizerAdapter(object if TF1 else moves.Optimizer):
     ``after_apply(grads)``, run once after every apply of gradients (Keras
     3's ``apply``, Keras 2's ``apply_gradients``; ``fit`` goes through both).
     Keras 2's (2.11+) optimizer leaves the learning rate to the subclass and
-    is built with ``jit_compile=False`` (TF's kernels, not XLA's).
+    is built with ``jit_compile=False`` (TF's kernels, not XLA's). Without
+    ``KERAS_OPTIMIZER_API`` (TF 1.15, TF 2.0-2.10) it is a plain object that
+    compat_reg.optimizers does not use.
     """
 
     def __init__(self, learning_rate, name):

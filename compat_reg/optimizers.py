@@ -21,10 +21,14 @@ follow TF1's sparse paths: a scatter-add for gradient descent,
 duplicate indices as TF1 did.
 
 They subclass the Optimizer of whichever Keras ``tf.keras`` is (Keras 3, or
-tf_keras / Keras 2.12-2.15), so they work with ``model.compile(optimizer=...)``
+tf_keras / Keras 2.11-2.15), so they work with ``model.compile(optimizer=...)``
 and ``model.fit``, and with ``optimizer.apply_gradients(zip(grads, vars))`` in
-a custom ``tf.function`` loop. On TF 1.15 the three names *are*
-``tf.compat.v1.train``'s classes, and ``get`` returns them.
+a custom ``tf.function`` loop. Where Keras has no such optimizer API (TF 1.15,
+and TF 2.0-2.10, whose Keras optimizer is the legacy ``OptimizerV2``:
+``_compat.KERAS_OPTIMIZER_API``) the three names *are* ``tf.compat.v1.train``'s
+classes, TF1's updates by definition, and ``get`` returns them. On TF 2.0-2.10
+those work eagerly and in a ``tf.function`` with ``apply_gradients``, and
+Keras' ``model.compile`` accepts them (it wraps them in its ``TFOptimizer``).
 
 >>> opt = get({"optimizer": "adam", "lr": 0.001})
 >>> get({"optimizer": "rmsprop", "lr": 0.1})
@@ -51,6 +55,13 @@ __all__ = ["Adam", "GradientDescent", "Momentum", "get", "keras_native", "tf1"]
 
 _ADAM_DEFAULTS = convention.OPTIMIZER["adam"].defaults
 _tf_variable = _compat.tf_variable
+
+
+def _register(cls):
+    """Register a kernel class with Keras, where it is the one in use."""
+    if not _compat.KERAS_OPTIMIZER_API:
+        return cls
+    return _compat.moves.register_serializable(package="compat_reg")(cls)
 
 
 def _handle(variable):
@@ -163,7 +174,7 @@ class _KernelOptimizer(_compat.OptimizerAdapter):
         return {"learning_rate": _lr_to_config(self._learning_rate)}
 
 
-@_compat.moves.register_serializable(package="compat_reg")
+@_register
 class GradientDescent(_KernelOptimizer):
     """TF1's ``GradientDescentOptimizer``: ``var -= learning_rate * grad``.
 
@@ -194,7 +205,7 @@ class GradientDescent(_KernelOptimizer):
         return config
 
 
-@_compat.moves.register_serializable(package="compat_reg")
+@_register
 class Momentum(_KernelOptimizer):
     """TF1's ``MomentumOptimizer``, arguments in TF1's order.
 
@@ -240,7 +251,7 @@ class Momentum(_KernelOptimizer):
         return config
 
 
-@_compat.moves.register_serializable(package="compat_reg")
+@_register
 class Adam(_KernelOptimizer):
     """TF1's ``AdamOptimizer``: TF1's defaults (``epsilon=1e-08``) and arithmetic.
 
@@ -335,8 +346,8 @@ class Adam(_KernelOptimizer):
         return config
 
 
-if _compat.TF1:
-    # On TF 1.15 the real thing: same names, same arguments.
+if not _compat.KERAS_OPTIMIZER_API:
+    # TF 1.15, TF 2.0-2.10: the real thing, same names, same arguments.
     GradientDescent = tf.compat.v1.train.GradientDescentOptimizer
     Momentum = tf.compat.v1.train.MomentumOptimizer
     Adam = tf.compat.v1.train.AdamOptimizer
@@ -354,8 +365,8 @@ def get(spec):
     ``"use_nesterov"``); ``"adam"`` may set ``"epsilon"`` (TF1's default
     1e-08), ``"beta1"`` and ``"beta2"``. Other keys are ignored, so a whole
     golden ``config`` can be passed. Keys and defaults are
-    ``compat_reg.convention.OPTIMIZER``'s. On TF 1.15 the result is
-    ``tf.compat.v1.train``'s optimizer itself.
+    ``compat_reg.convention.OPTIMIZER``'s. On TF 1.15 and TF 2.0-2.10 the
+    result is ``tf.compat.v1.train``'s optimizer itself.
 
     >>> get({"optimizer": "momentum", "lr": 0.1})  # doctest: +ELLIPSIS
     Traceback (most recent call last):

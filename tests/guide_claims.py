@@ -15,7 +15,10 @@ Rules (also stated at the top of test_guide.py):
   graph mode; on TF 1.x these are the only blocks run, each in a fresh
   namespace;
 * a block preceded by ``<!-- subprocess -->`` runs alone in its own Python
-  process (test_guide.py does that, not this module).
+  process (test_guide.py does that, not this module);
+* a block preceded by ``<!-- keras-optimizer-api -->`` uses what only the
+  Keras optimizer API of TF >= 2.11 / Keras 3 has (``weight_decay=``...);
+  where ``_compat.KERAS_OPTIMIZER_API`` is false it is not run (skipped).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +29,7 @@ import re
 import sys
 import traceback
 
-MARKERS = ("tf1-graph", "subprocess")
+MARKERS = ("tf1-graph", "subprocess", "keras-optimizer-api")
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _MARKER = re.compile(r"^<!--\s*([\w-]+)\s*-->\s*$")
 
@@ -39,7 +42,7 @@ class Block(object):
         self.code = code
         self.line = line          # 1-based line of the opening fence
         self.section = section    # the "## " heading it is under
-        self.marker = marker      # "tf1-graph", "subprocess" or None
+        self.marker = marker      # one of MARKERS, or None
 
     @property
     def id(self):
@@ -84,9 +87,10 @@ def python_blocks(path):
     return [b for b in parse(path) if b.lang == "python"]
 
 
-def run_in_process(blocks, tf1=False):
-    """Run ``blocks`` (not subprocess ones); return ``{block id: error}``
-    where error is None on success or the traceback text.
+def run_in_process(blocks, tf1=False, keras_optimizer_api=True):
+    """Run ``blocks`` (not subprocess ones, nor ``keras-optimizer-api`` ones
+    without that API); return ``{block id: error}`` where error is None on
+    success or the traceback text.
 
     After a failure the rest of that section is reported as not run, since
     it may depend on the failed block.
@@ -94,6 +98,8 @@ def run_in_process(blocks, tf1=False):
     results, namespaces, broken = {}, {}, {}
     for block in blocks:
         if block.marker == "subprocess":
+            continue
+        if block.marker == "keras-optimizer-api" and not keras_optimizer_api:
             continue
         if tf1 and block.marker != "tf1-graph":
             continue
@@ -123,7 +129,8 @@ def main(argv):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from compat_reg import _compat
     tf1 = _compat.TF1
-    results = run_in_process(python_blocks(path), tf1=tf1)
+    results = run_in_process(python_blocks(path), tf1=tf1,
+                             keras_optimizer_api=_compat.KERAS_OPTIMIZER_API)
     for block_id, error in sorted(results.items()):
         print("%s %s" % (block_id, "ok" if error is None else "FAILED"))
         if error:

@@ -14,6 +14,9 @@ How the examples run (the helper is tests/guide_claims.py):
   run (each in a fresh namespace); on TF2 they run with their section.
 * ``<!-- subprocess -->`` before a block: it runs alone in its own Python
   process (it sets logical devices or process-wide determinism).
+* ``<!-- keras-optimizer-api -->`` before a block: it uses what only the
+  Keras optimizer API of TF >= 2.11 / Keras 3 has (``weight_decay=``); it is
+  skipped on TF 1.x and TF 2.0-2.10.
 * ```sh blocks are not executed, but every ``compat-reg ...`` command the
   guide names must exist (``--help`` exits 0).
 * Every relative link must resolve, and a link whose text names a test
@@ -42,9 +45,11 @@ try:
     import tensorflow as tf
     from compat_reg import _compat
     TF1 = _compat.TF1
+    KERAS_OPTIMIZER_API = _compat.KERAS_OPTIMIZER_API
 except ImportError:  # pragma: no cover
     tf = None
     TF1 = False
+    KERAS_OPTIMIZER_API = True
 
 
 def _env():
@@ -76,6 +81,8 @@ def _runs_here(block):
 def test_python_block_runs(block, in_process_results):
     if not _runs_here(block):
         pytest.skip("TF2 example; on TF 1.x only <!-- tf1-graph --> blocks run")
+    if block.marker == "keras-optimizer-api" and not KERAS_OPTIMIZER_API:
+        pytest.skip("needs the Keras optimizer API of TF >= 2.11 (weight_decay=)")
     if block.marker == "subprocess":
         proc = subprocess.run([sys.executable, "-c", block.code], env=_env(), cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,

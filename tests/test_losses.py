@@ -199,7 +199,8 @@ def test_custom_loop_equals_fit_per_step():
 
     custom = _mlp(1)
     opt = keras.optimizers.SGD(0.1)
-    opt.build(custom.trainable_variables)  # no variable creation while tracing
+    # no variable creation while tracing
+    _compat.build_optimizer(opt, custom.trainable_variables)
 
     @tf.function
     def step(xb, yb):

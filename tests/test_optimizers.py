@@ -18,6 +18,15 @@ pytestmark = pytest.mark.skipif(_compat.TF1, reason="TF1's optimizers are the re
 keras = _compat.keras
 v1 = tf.compat.v1
 
+# TF 2.0-2.10: compat_reg.optimizers are tf.compat.v1.train's classes; the
+# tests of compat_reg's own Keras-API classes skip there.
+needs_keras_optimizer_api = pytest.mark.skipif(
+    not _compat.KERAS_OPTIMIZER_API,
+    reason="the Keras optimizer API of TF >= 2.11 (build/update_step, "
+           "get_config, Keras schedules): here the optimizers are "
+           "tf.compat.v1.train's own classes")
+NO_XLA = _compat.compile_without_xla()
+
 # A small MLP on random data: 12 -> 16 (relu) -> 4 logits, batches of 8.
 N_IN, N_HIDDEN, N_OUT, BATCH, STEPS = 12, 16, 4, 8, 60
 
@@ -135,7 +144,7 @@ def train_fit(optimizer):
     Returns the running mean of the loss that fit logs after each batch.
     """
     model = _model()
-    model.compile(optimizer=optimizer, loss=_ce, jit_compile=False)
+    model.compile(optimizer=optimizer, loss=_ce, **NO_XLA)
     recorder = _RunningLoss()
     model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0,
               callbacks=[recorder])
@@ -202,11 +211,12 @@ def test_fit_under_a_distribution_strategy():
     with strategy.scope():
         model = _model()
         opt = optimizers.get(spec)
-        model.compile(optimizer=opt, loss=_ce, jit_compile=False)
+        model.compile(optimizer=opt, loss=_ce, **NO_XLA)
     model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     assert _max_abs(model.get_weights(), want_weights) <= WEIGHT_ATOL
 
 
+@needs_keras_optimizer_api
 def test_learning_rate_schedule_matches_tf1_exponential_decay():
     """Keras' ExponentialDecay on iterations == TF1's on global_step."""
     spec = SPECS["momentum"]
@@ -219,6 +229,7 @@ def test_learning_rate_schedule_matches_tf1_exponential_decay():
     assert _max_abs(weights, constant_lr_weights) > 100 * WEIGHT_ATOL
 
 
+@needs_keras_optimizer_api
 def test_checkpoint_restores_slots_and_beta_powers(tmp_path):
     """Stop after half the steps, restore into a new optimizer, finish: same
     weights as the uninterrupted TF1 run (fails if beta powers or m/v were
@@ -237,6 +248,7 @@ def test_checkpoint_restores_slots_and_beta_powers(tmp_path):
     assert _max_abs(weights, want_weights) <= WEIGHT_ATOL
 
 
+@needs_keras_optimizer_api
 def test_adam_beta_powers_are_optimizer_variables():
     opt = optimizers.Adam(0.01)
     losses, _ = train_loop(opt)
@@ -349,6 +361,7 @@ def test_sparse_gradients_match_tf1(kind):
 
 # -- factory, config --------------------------------------------------------
 
+@needs_keras_optimizer_api
 def test_get_returns_the_right_classes():
     assert isinstance(optimizers.get(SPECS["sgd"]), optimizers.GradientDescent)
     momentum = optimizers.get(SPECS["momentum"])
@@ -360,6 +373,21 @@ def test_get_returns_the_right_classes():
     assert (adam.beta1, adam.beta2, adam.epsilon) == (
         tf1["beta1"], tf1["beta2"], tf1["epsilon"])
     assert isinstance(adam, _compat.moves.Optimizer)
+
+
+@pytest.mark.skipif(_compat.KERAS_OPTIMIZER_API,
+                    reason="here they are compat_reg's Keras optimizers")
+def test_without_the_keras_optimizer_api_they_are_tf1s_classes():
+    assert optimizers.GradientDescent is v1.train.GradientDescentOptimizer
+    assert optimizers.Momentum is v1.train.MomentumOptimizer
+    assert optimizers.Adam is v1.train.AdamOptimizer
+    adam = optimizers.get({"optimizer": "adam", "lr": 0.002})
+    assert type(adam) is v1.train.AdamOptimizer
+    assert backends.hparams(adam, "adam")["lr"] == 0.002
+    # Keras accepts it: compile wraps it, fit trains with its updates
+    model = _model()
+    model.compile(optimizer=adam, loss=_ce, **NO_XLA)
+    assert model.optimizer is adam or model.optimizer.optimizer is adam
 
 
 def _tf1_defaults(cls):
@@ -421,6 +449,7 @@ def _tf1_arg_names(cls):
     return [n for n in names if n != "use_own_namescope_for_non_slot_vars"]
 
 
+@needs_keras_optimizer_api
 @pytest.mark.parametrize("ours,theirs,kwargs", [
     (optimizers.GradientDescent, v1.train.GradientDescentOptimizer,
      {"learning_rate": 0.25, "use_locking": True, "name": "gd"}),
@@ -443,6 +472,7 @@ def test_config_round_trip_with_tf1_names(ours, theirs, kwargs):
     assert type(restored) is ours and restored.get_config() == config
 
 
+@needs_keras_optimizer_api
 def test_defaults_are_tf1s():
     import inspect
     for ours, theirs in [(optimizers.GradientDescent, v1.train.GradientDescentOptimizer),

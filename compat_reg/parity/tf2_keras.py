@@ -154,7 +154,8 @@ def train_fit(model, variables, data, batch_order, optimizer,
             curves["total_loss"].append(float(
                 np.float32(seen["port"].numpy()) + np.float32(self.penalty)))
 
-    model.compile(optimizer=optimizer, loss=recorded_loss, jit_compile=False)
+    model.compile(optimizer=optimizer, loss=recorded_loss,
+                  **_compat.compile_without_xla())
     start = _snapshot(variables)
     recorder = Recorder()
     for epoch in range(batch_order.shape[0]):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from compat_reg import optimizers
 from compat_reg.parity import measure, tolerances
 from parity_helpers import require
 
@@ -16,8 +17,15 @@ def test_native_keras_optimizers_within_documented_bound(runs, workload):
     assert result.ok, result.message()
     assert result.max_curve <= tolerances.CURVE_KERAS
     assert result.weights <= tolerances.WEIGHTS_KERAS
-    # it really ran the native optimizer, not compat_reg's
-    assert not result.candidate.port["optimizer"]["class"].startswith(
-        "compat_reg.")
-    assert runs.get(workload, "tf2-keras").port["optimizer"]["class"].startswith(
-        "compat_reg.optimizers.")
+    # it really ran the native optimizer, and the exact run compat_reg's
+    # (TF 2.0-2.10: tf.compat.v1.train's, which compat_reg.optimizers are)
+    config = result.candidate.workload["config"]
+    native = result.candidate.port["optimizer"]["class"]
+    exact = runs.get(workload, "tf2-keras").port["optimizer"]["class"]
+    assert native == _qualname(optimizers.keras_native(config))
+    assert exact == _qualname(optimizers.get(config))
+    assert native != exact and not native.startswith("compat_reg.")
+
+
+def _qualname(optimizer):
+    return "%s.%s" % (type(optimizer).__module__, type(optimizer).__name__)
