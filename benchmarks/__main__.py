@@ -19,6 +19,13 @@ import time
 import benchmarks
 
 
+# Functions a row module may define instead of ``@row`` process rows: each
+# takes the number of rounds and returns a record (or a list of them) with
+# the keys ``run_row`` writes (``row``, ``a_seconds``, ``b_seconds``,
+# ``ratio_median``, ``ratio_spread``, ``a_peak_mb``, ``note``).
+IN_PROCESS = ("rows", "tf1_vs_tf2")
+
+
 def measure(cmd, cwd):
     """(wall seconds, peak RSS in MB, exit code) of one fresh process."""
     start = time.perf_counter()
@@ -65,9 +72,10 @@ def table(records):
         a = statistics.median(r["a_seconds"])
         ratio = "%.1fx [%.1f-%.1f]" % (r["ratio_median"], *r["ratio_spread"]) \
             if "ratio_median" in r else "-"
-        b = "%.2f" % statistics.median(r["b_seconds"]) if "b_seconds" in r else "-"
+        b = "%.3g" % statistics.median(r["b_seconds"]) if "b_seconds" in r else "-"
+        low, high = min(r["a_seconds"]), max(r["a_seconds"])
         lines.append("%-44s %18s %18s %16s %10.0f" % (
-            r["row"], ratio, "%.2f [%.2f-%.2f]" % (a, *_spread(r["a_seconds"])), b,
+            r["row"], ratio, "%.3g [%.3g-%.3g]" % (a, low, high), b,
             statistics.median(r["a_peak_mb"])))
     return "\n".join(lines)
 
@@ -80,17 +88,31 @@ def main(argv=None):
                                                        "results.json"))
     parser.add_argument("--only", default="")
     args = parser.parse_args(argv)
-    for module in pkgutil.iter_modules(benchmarks.__path__):
-        if module.name.startswith("rows_"):
-            importlib.import_module("benchmarks." + module.name)
+    modules = []
+    for info in pkgutil.iter_modules(benchmarks.__path__):
+        if info.name not in ("trees", "__main__"):
+            modules.append(importlib.import_module("benchmarks." + info.name))
     records = []
     started = time.time()
-    for name, make in benchmarks.ROWS.items():
+    for name, make in benchmarks.ROWS.items():  # process rows, TF not imported here
         if args.only not in name:
             continue
         with tempfile.TemporaryDirectory() as scratch:
             records.append(run_row(name, make, args.rounds, scratch))
         print("done: %s (%.0f s so far)" % (name, time.time() - started), file=sys.stderr)
+    for module in modules:  # in-process rows: records from ``rows(rounds)`` etc.
+        for function in IN_PROCESS:
+            if not callable(getattr(module, function, None)) or (
+                    args.only and args.only not in module.__name__):
+                continue
+            try:
+                found = getattr(module, function)(args.rounds)
+            except ImportError as e:
+                print("skipped %s.%s: %s" % (module.__name__, function, e), file=sys.stderr)
+                continue
+            records.extend(r for r in (found if isinstance(found, list) else [found]) if r)
+            print("done: %s.%s (%.0f s so far)" % (module.__name__, function,
+                                                   time.time() - started), file=sys.stderr)
     machine = dict(python=platform.python_version(), machine=platform.machine(),
                    cpus=os.cpu_count(), system=platform.platform())
     print(table(records))
