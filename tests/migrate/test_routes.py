@@ -100,3 +100,32 @@ def test_seed_prints_39_2(tmp_path, capsys, route):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert float(proc.stdout.split()[-1]) == pytest.approx(EXPECTED, rel=1e-6)
     assert main([str(path)]) == 0  # nothing more to change
+
+
+PORTED = '''\
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+x = tf.placeholder(tf.float32, shape=[None, 784])
+kernel = tf.get_variable("kernel", [784, 10], initializer=tf.ones_initializer(),
+                         regularizer=tf.contrib.layers.l2_regularizer(scale=0.01))
+y = tf.matmul(x, kernel)
+reg = tf.losses.get_regularization_loss()
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    print(sess.run(reg, {x: np.zeros((1, 784), np.float32)}))
+'''
+
+
+def test_route2_without_tf_layers_runs_on_every_keras(tmp_path):
+    """The guide's way on Keras 3 without tf_keras: route 2 with the dense
+    layer as get_variable + matmul (no tf.layers). compat_reg's regularizer
+    then sees TF1 reference variables (float32_ref) under
+    disable_v2_behavior."""
+    _flavour()
+    path = tmp_path / "seed.py"
+    path.write_text(PORTED)
+    assert main([str(path), "--write"]) == 0
+    proc = _run(path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert float(proc.stdout.split()[-1]) == pytest.approx(EXPECTED, rel=1e-6)
