@@ -153,7 +153,8 @@ def test_composes_with_tf_upgrade_v2_in_either_order(tmp_path, target):
     def upgrade(path):
         out = path.with_suffix(".up.py")
         subprocess.run([exe, "--infile", str(path), "--outfile", str(out)], check=True,
-                       capture_output=True, env=env, timeout=300)
+                       capture_output=True, env=env, timeout=300,
+                       cwd=str(tmp_path))  # its report.txt goes there
         return out.read_text()
 
     first = tmp_path / "first.py"

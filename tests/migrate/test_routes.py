@@ -53,7 +53,8 @@ def _route1(tmp_path):
     path = tmp_path / "seed.py"
     subprocess.run([exe, "--infile", str(tmp_path / "seed_tf1.py"), "--outfile",
                     str(path)], check=True, capture_output=True, timeout=300,
-                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+                   cwd=str(tmp_path))  # its report.txt goes there
     return path
 
 
