@@ -214,6 +214,13 @@ def build_optimizer(optimizer, variables):
     optimizer._create_slots(variables)
 
 
+def optimizer_variables(optimizer):
+    """A Keras optimizer's variables, as a list (Keras 2.11's ``variables``
+    is a method, later Keras' a property)."""
+    variables = optimizer.variables
+    return list(variables() if callable(variables) else variables)
+
+
 def evaluate(value):
     """The numpy value of a tensor: eagerly, or in a Session of its graph
     (TF 1.15 and TF2 graph mode), with that graph's variables initialised."""

@@ -253,7 +253,7 @@ def test_adam_beta_powers_are_optimizer_variables():
     opt = optimizers.Adam(0.01)
     losses, _ = train_loop(opt)
     assert len(losses) == STEPS
-    names = [v.name for v in opt.variables]
+    names = [v.name for v in _compat.optimizer_variables(opt)]
     assert any("beta1_power" in n for n in names), names
     assert any("beta2_power" in n for n in names), names
     power = np.float32(0.9)
