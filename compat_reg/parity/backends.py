@@ -27,50 +27,6 @@ def optimizer_for(spec, optimizers="exact"):
         spec)
 
 
-def _number(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _qualname(optimizer):
-    kind = type(optimizer)
-    return "%s.%s" % (kind.__module__, kind.__name__)
-
-
-# Where each hyper-parameter is found on an optimizer object: the names in a
-# Keras ``get_config()``, else TF1's private attribute (TF1 has no config).
-_CONFIG_NAMES = {"lr": ("learning_rate", "lr"), "momentum": ("momentum",),
-                 "beta1": ("beta_1", "beta1"), "beta2": ("beta_2", "beta2"),
-                 "epsilon": ("epsilon",)}
-
-
-def _tf1_attribute(optimizer, key):
-    """A TF1 optimizer's setting: ``_learning_rate`` (``_lr`` in Adam),
-    ``_momentum``, ``_beta1``..., or None."""
-    names = ("_learning_rate", "_lr") if key == "lr" else ("_" + key,)
-    for name in names:
-        if name in vars(optimizer):
-            return vars(optimizer)[name]
-    return None
-
-
-def hparams(optimizer, kind):
-    """``{"kind", "class", "lr", ...}`` read back from the optimizer object,
-    so that a trace records what ran, not what was asked for."""
-    out = collections.OrderedDict([("kind", kind),
-                                   ("class", _qualname(optimizer))])
-    config = optimizer.get_config() if hasattr(optimizer, "get_config") else None
-    for key in trace_mod.hparam_keys(kind):
-        if config is not None:
-            value = [config[n] for n in _CONFIG_NAMES[key] if n in config]
-            out[key] = _number(value[0]) if value else None
-        else:
-            out[key] = _number(_tf1_attribute(optimizer, key))
-    return out
-
-
 def available():
     """The backends this TensorFlow offers."""
     from compat_reg import _compat
@@ -150,7 +106,7 @@ def run(workload, backend, optimizers="exact", port=None):
             manual_add=port.manual_add)
     return make_trace(
         backend, optimizers, record, port.name,
-        hparams(optimizer, config["optimizer"]),
+        trace_mod.optimizer_hparams(optimizer, config["optimizer"]),
         collections.OrderedDict(zip(names, start)),
         collections.OrderedDict(zip(names, final)), curves, per_epoch,
         workload.batch_order)

@@ -71,7 +71,7 @@ def train(build, init, data, batch_order, spec, names=None):
       names: canonical names of the variables (default: their graph names).
     """
     import tensorflow as tf
-    from compat_reg.parity import backends
+    from compat_reg.parity import trace
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default():
@@ -135,5 +135,5 @@ def train(build, init, data, batch_order, spec, names=None):
         "final": collections.OrderedDict(zip(names, final)),
         "curves": curves,
         "per_epoch": per_epoch,
-        "hparams": backends.hparams(optimizer, spec["optimizer"]),
+        "hparams": trace.optimizer_hparams(optimizer, spec["optimizer"]),
     }

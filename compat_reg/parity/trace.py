@@ -290,3 +290,47 @@ def collect(paths):
         else:
             raise InputError(path, None, "no such file or directory")
     return [load(path) for path in found]
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _qualname(optimizer):
+    kind = type(optimizer)
+    return "%s.%s" % (kind.__module__, kind.__name__)
+
+
+# Where each hyper-parameter is found on an optimizer object: the names in a
+# Keras ``get_config()``, else TF1's private attribute (TF1 has no config).
+_CONFIG_NAMES = {"lr": ("learning_rate", "lr"), "momentum": ("momentum",),
+                 "beta1": ("beta_1", "beta1"), "beta2": ("beta_2", "beta2"),
+                 "epsilon": ("epsilon",)}
+
+
+def _tf1_attribute(optimizer, key):
+    """A TF1 optimizer's setting: ``_learning_rate`` (``_lr`` in Adam),
+    ``_momentum``, ``_beta1``..., or None."""
+    names = ("_learning_rate", "_lr") if key == "lr" else ("_" + key,)
+    for name in names:
+        if name in vars(optimizer):
+            return vars(optimizer)[name]
+    return None
+
+
+def optimizer_hparams(optimizer, kind):
+    """``{"kind", "class", "lr", ...}`` read back from the optimizer object,
+    so that a trace records what ran, not what was asked for."""
+    out = collections.OrderedDict([("kind", kind),
+                                   ("class", _qualname(optimizer))])
+    config = optimizer.get_config() if hasattr(optimizer, "get_config") else None
+    for key in hparam_keys(kind):
+        if config is not None:
+            value = [config[n] for n in _CONFIG_NAMES[key] if n in config]
+            out[key] = _number(value[0]) if value else None
+        else:
+            out[key] = _number(_tf1_attribute(optimizer, key))
+    return out

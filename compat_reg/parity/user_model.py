@@ -15,6 +15,7 @@ import collections
 import numpy as np
 
 from compat_reg.parity import backends, measure, report, tf1_graph
+from compat_reg.parity import trace as trace_mod
 from compat_reg.parity import tf2_keras, workloads
 
 
@@ -152,7 +153,7 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
                                                 order, opt)
         traces[backend] = backends.make_trace(
             backend, optimizers, record, "user",
-            backends.hparams(opt, optimizer["optimizer"]),
+            trace_mod.optimizer_hparams(opt, optimizer["optimizer"]),
             collections.OrderedDict(zip(names, start)),
             collections.OrderedDict(zip(names, final)), curves, per_epoch,
             order)
