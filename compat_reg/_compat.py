@@ -221,6 +221,13 @@ def optimizer_variables(optimizer):
     return list(variables() if callable(variables) else variables)
 
 
+# What ``model.fit`` logs as ``"loss"`` after each batch: the running mean of
+# the epoch so far (the ``train_step`` fit of TF >= 2.2 and Keras 3), or that
+# batch's own loss (the training loops of TF 1.15 - 2.1's Keras 2.2.4-tf).
+FIT_LOGS_RUNNING_MEAN = not (KERAS_FLAVOUR == "keras2-builtin"
+                             and TF_VERSION < (2, 2))
+
+
 def evaluate(value):
     """The numpy value of a tensor: eagerly, or in a Session of its graph
     (TF 1.15 and TF2 graph mode), with that graph's variables initialised."""
@@ -318,9 +325,19 @@ def flatten_layers(layer):
     """``layer`` and every layer nested in it, parents first, each once."""
     if hasattr(layer, "_flatten_layers"):
         return list(layer._flatten_layers(include_self=True, recursive=True))
-    # TF 1.15's built-in Keras: layers are tf.Modules
-    return [layer] + [m for m in layer.submodules
-                      if isinstance(m, keras.layers.Layer)]
+    # TF 1.15's and TF 2.0's built-in Keras: each layer tracks its direct
+    # sublayers in ``_layers`` (TF 2.0's ``tf.Module.submodules`` cannot walk
+    # a Sequential: it sorts (name, layer) pairs with equal names).
+    found, seen, stack = [], set(), [layer]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        stack.extend(reversed([sub for sub in getattr(current, "_layers", ())
+                               if isinstance(sub, keras.layers.Layer)]))
+    return found
 
 
 _ACTIVITY_MEAN = []
@@ -335,7 +352,7 @@ def activity_penalty_is_batch_mean():
     """
     if not _ACTIVITY_MEAN:
         layer = keras.layers.Lambda(lambda x: x)
-        layer.activity_regularizer = keras.regularizers.L1(1.0)
+        layer.activity_regularizer = moves.L1(l1=1.0)
         if hasattr(layer, "_activity_regularizer"):
             layer._activity_regularizer = layer.activity_regularizer
         layer(tf.ones((2, 1)))

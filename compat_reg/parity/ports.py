@@ -25,14 +25,14 @@ def keras_unhalved_regularizer(reg):
     ``s * sum(w**2)``, so the L2 part of the penalty doubles.
     """
     from compat_reg import _compat
-    regularizers = _compat.keras.regularizers
+    regularizers = _compat.moves  # L1/L2 are L1L2 before TF 2.3: keywords
     if reg is None:
         return None
     kind = reg[0]
     if kind == "l2":
-        return regularizers.L2(reg[1])
+        return regularizers.L2(l2=reg[1])
     if kind == "l1":
-        return regularizers.L1(reg[1])
+        return regularizers.L1(l1=reg[1])
     if kind in ("l1_l2", "sum"):
         return regularizers.L1L2(l1=reg[1], l2=reg[2])
     raise ValueError("unknown regularizer spec %r" % (reg,))
