@@ -133,10 +133,13 @@ def train_fit(model, variables, data, batch_order, optimizer,
         value = port_loss(y_true, y_pred)
         if manual_add:
             value = value + evaluation.model_regularization_loss(model)
-        seen["port"].assign(value)
-        seen["data"].assign(evaluation.cross_entropy(
-            tf.cast(tf.reshape(y_true, [-1]), tf.int64), y_pred))
-        return value
+        recorded = [seen["port"].assign(value),
+                    seen["data"].assign(evaluation.cross_entropy(
+                        tf.cast(tf.reshape(y_true, [-1]), tf.int64), y_pred))]
+        # explicit: TF 2.0/2.1's fit with a TF1 optimizer runs Keras' graph
+        # loop, which fetches only the loss (no automatic control deps there)
+        with tf.control_dependencies(recorded):
+            return tf.identity(value)
 
     curves, per_epoch = _empty()
 

@@ -71,7 +71,8 @@ def test_conv_port_agrees():
 def test_conv_port_without_halving_fails():
     require("tf2-keras")
     from compat_reg import _compat
-    unhalved = _compat.keras.regularizers.L2
+    def unhalved(scale):  # Keras' L2 (L1L2's l2 before TF 2.3), scale as is
+        return _compat.moves.L2(l2=scale)
     report = compare_models(build_graph, keras_model(unhalved), _data(), SGD,
                             batch=32, epochs=1, backend_names=("tf2-keras",))
     assert not report.ok
