@@ -369,6 +369,14 @@ def scale_regularization_loss(loss):
     return tf.reduce_sum(loss) / strategy.num_replicas_in_sync
 
 
+def strategy_run(strategy, fn, args=()):
+    """``strategy.run(fn, args=args)`` (``experimental_run_v2`` in TF 2.0/2.1)."""
+    run = getattr(strategy, "run", None)
+    if run is None:
+        run = strategy.experimental_run_v2
+    return run(fn, args=args)
+
+
 def enable_op_determinism():
     """Turn on deterministic kernels; returns how it was done."""
     config = tf.config.experimental if TF2 else None

@@ -5,9 +5,12 @@ logical CPUs, with the penalty scaled per replica, against one device."""
 import numpy as np
 import tensorflow as tf
 
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(
-    cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+# the experimental names: the only ones in TF 2.0, aliases of the same
+# functions since (tf.config.list_physical_devices etc. came in TF 2.1)
+experimental = tf.config.experimental
+cpu = experimental.list_physical_devices("CPU")[0]
+experimental.set_virtual_device_configuration(
+    cpu, [experimental.VirtualDeviceConfiguration()] * 2)
 
 import compat_reg  # noqa: E402
 from compat_reg import _compat  # noqa: E402
@@ -57,7 +60,7 @@ def grads(per_replica):
                                                   global_batch_size=len(x))
                 total = data + compat_reg.get_regularization_loss(mirrored, per_replica=per_replica)
             return tape.gradient(total, mirrored.trainable_variables)
-        result = strategy.run(replica_step, args=batch)
+        result = _compat.strategy_run(strategy, replica_step, args=batch)
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None) for g in result]
     return run(next(iter(dataset)))
 
