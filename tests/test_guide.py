@@ -46,10 +46,14 @@ try:
     from compat_reg import _compat
     TF1 = _compat.TF1
     KERAS_OPTIMIZER_API = _compat.KERAS_OPTIMIZER_API
+    # the guide is written for TF >= 2.4: tf.keras.regularizers.L1/L2 (2.3),
+    # tf.config.list_physical_devices (2.1), mixed_precision.set_global_policy (2.4)
+    GUIDE_APIS = _compat.TF1 or _compat.TF_VERSION >= (2, 4)
 except ImportError:  # pragma: no cover
     tf = None
     TF1 = False
     KERAS_OPTIMIZER_API = True
+    GUIDE_APIS = True
 
 
 def _env():
@@ -81,6 +85,10 @@ def _runs_here(block):
 def test_python_block_runs(block, in_process_results):
     if not _runs_here(block):
         pytest.skip("TF2 example; on TF 1.x only <!-- tf1-graph --> blocks run")
+    if not GUIDE_APIS:
+        pytest.skip("the guide's TF2 examples use APIs of TF >= 2.4 (tf.keras.regularizers."
+                    "L1/L2 classes, tf.config.list_physical_devices, mixed_precision "
+                    "policies)")
     if block.marker == "keras-optimizer-api" and not KERAS_OPTIMIZER_API:
         pytest.skip("needs the Keras optimizer API of TF >= 2.11 (weight_decay=)")
     if block.marker == "subprocess":
