@@ -243,8 +243,13 @@ def evaluate(value):
 
 def is_keras3_variable(value):
     """Whether ``value`` is a Keras 3 variable (which Keras 3 passes to a
-    weight's regularizer, summing whatever it returns into ``model.losses``)."""
-    return KERAS3 and isinstance(value, keras.Variable)
+    weight's regularizer, summing whatever it returns into ``model.losses``).
+    ``keras.Variable`` is the class only from Keras 3.4 on (3.3 exports a
+    stand-in), so the backend variable's own classes are looked for."""
+    return KERAS3 and any(
+        cls.__module__.split(".")[0] == "keras" and cls.__name__ in ("Variable",
+                                                                     "KerasVariable")
+        for cls in type(value).__mro__)
 
 
 def tf1_name(variable):
