@@ -107,6 +107,11 @@ def main(argv=None):
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
         if console:
             silence_native_stderr()
+    if not verbose and console:
+        # and so would its Python warnings ("Callback method ... is slow",
+        # "Please add keras.layers.InputLayer"): errors still show
+        import logging
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if argv and argv[0] == "parity":
         from compat_reg.parity.cli import main as parity_main
         return parity_main(argv[1:])
