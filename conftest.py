@@ -46,8 +46,7 @@ def pytest_sessionfinish(session, exitstatus):
     import platform
     import time
 
-    counts = {key: len([r for r in reporter.stats.get(key, []) if r.when != "setup"
-                        or key in ("skipped", "error")])
+    counts = {key: len(reporter.stats.get(key, []))
               for key in ("passed", "failed", "skipped", "error", "xfailed")}
     record = {"env": os.path.basename(path)[:-len(".json")],
               "python": platform.python_version(),

@@ -22,7 +22,8 @@ import benchmarks
 # Functions a row module may define instead of ``@row`` process rows: each
 # takes the number of rounds and returns a record (or a list of them) with
 # the keys ``run_row`` writes (``row``, ``a_seconds``, ``b_seconds``,
-# ``ratio_median``, ``ratio_spread``, ``a_peak_mb``, ``note``).
+# ``ratio_median``, ``ratio_spread``, ``note``; no ``a_peak_mb``: a process's
+# peak RSS says nothing of one in-process call).
 IN_PROCESS = ("rows", "tf1_vs_tf2")
 
 
@@ -74,9 +75,9 @@ def table(records):
             if "ratio_median" in r else "-"
         b = "%.3g" % statistics.median(r["b_seconds"]) if "b_seconds" in r else "-"
         low, high = min(r["a_seconds"]), max(r["a_seconds"])
-        lines.append("%-44s %18s %18s %16s %10.0f" % (
-            r["row"], ratio, "%.3g [%.3g-%.3g]" % (a, low, high), b,
-            statistics.median(r["a_peak_mb"])))
+        peak = "%.0f" % statistics.median(r["a_peak_mb"]) if "a_peak_mb" in r else "-"
+        lines.append("%-44s %18s %18s %16s %10s" % (
+            r["row"], ratio, "%.3g [%.3g-%.3g]" % (a, low, high), b, peak))
     return "\n".join(lines)
 
 

@@ -42,8 +42,7 @@ def compare(name, a, b, note, rounds):
     return dict(row=name, note=note, a_seconds=[round(t, 6) for t in a_times],
                 b_seconds=[round(t, 6) for t in b_times],
                 ratio_median=round(statistics.median(ratios), 2),
-                ratio_spread=[round(min(ratios), 2), round(max(ratios), 2)],
-                a_peak_mb=[0.0])
+                ratio_spread=[round(min(ratios), 2), round(max(ratios), 2)])
 
 
 def _seed_mlp(keras, reg):
@@ -196,7 +195,7 @@ def tf1_vs_tf2(rounds):
         tf1_times.append(float(out.stdout.split()[-1]))
         tf2_times.append(tf1_step_seconds())
     ratios = [t1 / t2 for t1, t2 in zip(tf1_times, tf2_times)]
-    return dict(row="step: TF2 tf.function vs TF 1.15 Session.run", a_peak_mb=[0.0],
+    return dict(row="step: TF2 tf.function vs TF 1.15 Session.run",
                 note="seed MLP SGD step with penalty; B = real TF 1.15 (%s)" % python,
                 a_seconds=[round(t, 6) for t in tf2_times],
                 b_seconds=[round(t, 6) for t in tf1_times],

@@ -27,8 +27,12 @@ import sys
 
 import tensorflow as tf
 
-TF_VERSION = tuple(
-    int(part) for part in re.match(r"(\d+)\.(\d+)", tf.__version__).groups())
+def _major_minor(version):
+    """``"2.15.1"`` -> ``(2, 15)``."""
+    return tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
+
+
+TF_VERSION = _major_minor(tf.__version__)
 TF1 = TF_VERSION[0] == 1
 TF2 = not TF1
 
@@ -77,17 +81,13 @@ KERAS3 = KERAS_FLAVOUR == "keras3"
 KERAS2 = not KERAS3
 
 
-def _minor(version):
-    return tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
-
-
 # Whether ``keras.optimizers.Optimizer`` is the optimizer API that
 # compat_reg.optimizers subclasses (``build``/``update_step``/
 # ``add_variable_from_reference``): Keras 3, and Keras 2.11+ (tf_keras
 # included). TF 1.15's and TF 2.0-2.10's is the legacy OptimizerV2; there
 # compat_reg.optimizers are ``tf.compat.v1.train``'s own classes.
 KERAS_OPTIMIZER_API = KERAS3 or (
-    KERAS_FLAVOUR != "keras2-builtin" and _minor(KERAS_VERSION) >= (2, 11))
+    KERAS_FLAVOUR != "keras2-builtin" and _major_minor(KERAS_VERSION) >= (2, 11))
 
 
 # What lives where: (name, keras 2 path, keras 3 path), both relative to the
@@ -426,8 +426,8 @@ def describe():
 
 # ---------------------------------------------------------------------------
 # The Keras 2 / Keras 3 optimizer adapter: compat_reg.optimizers' base class.
-# Appended by the parity/optimizers owner; everything below answers only the
-# version questions of a custom optimizer, so optimizers.py branches on none.
+# Everything below answers only the version questions of a custom optimizer,
+# so optimizers.py branches on none.
 # ---------------------------------------------------------------------------
 
 def tf_variable(variable):

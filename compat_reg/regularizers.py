@@ -257,16 +257,16 @@ _DROP_INS = {}
 
 
 def _drop_in(kind, contrib, **keras_factors):
-    """An instance of Keras' ``kind`` regularizer that is ``contrib`` in graph
-    mode (see ``_DropIn``)."""
+    """An instance of Keras' ``kind`` regularizer that computes ``contrib``
+    (see ``_DropIn``)."""
     native = getattr(_compat.moves, kind)
     if native not in _DROP_INS:
         _DROP_INS[native] = type(native.__name__, (_DropIn, native), {
             "__module__": __name__, "_native": native,
             "__doc__": _DropIn.__doc__})
     reg = _DROP_INS[native](**keras_factors)
-    # Keras 3 keeps l1 as an eager float32 tensor, which a tf.compat.v1 graph
-    # cannot capture; the Python float it was made from is what L2 keeps.
+    # Keep the Python floats (Keras 3's L1 stores a float32 tensor, tf_keras a
+    # float32 scalar), so get_config reports exactly the converted scale.
     for name, value in keras_factors.items():
         setattr(reg, name, value)
     reg._contrib = contrib

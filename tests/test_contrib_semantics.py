@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import compat_reg
 from compat_reg import golden_files
+from golden_support import evaluate
 
 v1 = tf.compat.v1
 W = np.array([[1.0, -2.0], [3.0, -4.0]], np.float32)
@@ -21,8 +22,7 @@ L2_LOSS = float(np.sum(W ** 2) / 2)  # tf.nn.l2_loss: 15
 
 
 def _run(tensor):
-    with v1.Session(graph=tensor.graph) as sess:
-        return float(sess.run(tensor))
+    return float(evaluate(tensor))
 
 
 @pytest.fixture
