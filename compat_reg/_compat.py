@@ -228,6 +228,25 @@ FIT_LOGS_RUNNING_MEAN = not (KERAS_FLAVOUR == "keras2-builtin"
                              and TF_VERSION < (2, 2))
 
 
+# What one ``model.fit`` step under ``MirroredStrategy`` does against one
+# device (measured with 2 replicas by the guide's distribution block, per env):
+# "exact"; "data-loss-drift" on Keras 3.3-3.4 (the data loss's gradient is
+# off, 0.028 after one SGD step; the penalty's part is right); or
+# "step-times-replicas" on Keras 3.5-3.7, which sum the replicas' gradients of
+# unscaled losses, penalty included (keras-team/keras#19891, fixed in 3.8 by
+# keras-team/keras#20609).
+def _mirrored_fit():
+    if not KERAS3:
+        return "exact"
+    version = _major_minor(KERAS_VERSION)
+    if version < (3, 5):
+        return "data-loss-drift"
+    return "step-times-replicas" if version < (3, 8) else "exact"
+
+
+MIRRORED_FIT = _mirrored_fit()
+
+
 def evaluate(value):
     """The numpy value of a tensor: eagerly, or in a Session of its graph
     (TF 1.15 and TF2 graph mode), with that graph's variables initialised."""
