@@ -21,6 +21,13 @@ FILES = 60
 KILLS = 8
 
 
+def _default_sigint():
+    # A shell's background job (``tox ... &``) inherits SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler: every SIGINT run
+    # would finish untouched. The run under test gets SIGINT's default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _alive(pgid):
     try:
         os.killpg(pgid, 0)
@@ -44,7 +51,8 @@ def test_killed_write_leaves_each_file_old_or_new(tmp_path, sig):
             (tree / ("m%02d.py" % i)).write_bytes(old)
         proc = subprocess.Popen([sys.executable, "-m", "compat_reg.migrate", str(tree),
                                  "--write"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_default_sigint)
         time.sleep(rng.uniform(0.05, 1.5))
         try:
             os.killpg(proc.pid, sig)
