@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 
-from compat_reg.parity import ports
+from compat_reg.parity import models, ports
 from compat_reg.parity import trace as trace_mod
 
 BACKENDS = ("tf1-graph", "tf2-keras", "tf2-fit")
@@ -81,29 +81,42 @@ def run(workload, backend, optimizers="exact", port=None):
     record = collections.OrderedDict([("name", workload.name),
                                       ("config", config)])
     names = workload.variable_names()
+    masks = models.dropout_masks(config, workload.batch_order)
     if backend == "tf1-graph":
         from compat_reg.parity import tf1_graph
         out = tf1_graph.train(
-            tf1_graph.mlp_builder(config, ports.compat_regularizer),
-            workload.init, workload.data, workload.batch_order, config, names)
+            models.tf1_builder(config, ports.compat_regularizer),
+            workload.init, workload.data, workload.batch_order, config, names,
+            masks=masks, towers=models.kind(config) != "mlp")
         return make_trace(backend, "tf1", record, "correct", out["hparams"],
                           out["initial"], out["final"], out["curves"],
                           out["per_epoch"], workload.batch_order)
     from compat_reg.parity import tf2_keras
     _reset_keras()
-    model = tf2_keras.mlp_model(config, port.regularizer,
-                                workload.init if port.copy_init else None)
+    keras_port = models.keras_port(config, port.regularizer)
+    tracked = list(keras_port.weights.values())
+    if port.copy_init:
+        tf2_keras.copy_weights(tracked, port.initial(workload, keras_port))
+    if port.freeze_batch_norm and keras_port.batch_norm is not None:
+        keras_port.batch_norm.trainable = False
+    model = keras_port.model
     variables = model.trainable_weights
     optimizer = (port.optimizer(config) if port.optimizer is not None
                  else optimizer_for(config, optimizers))
+    before_step = None
+    if masks is not None:
+        def before_step(epoch, step):
+            keras_port.set_mask(masks[epoch, step])
     if backend == "tf2-keras":
         curves, per_epoch, start, final = tf2_keras.train_loop(
             model, variables, workload.data, workload.batch_order, optimizer,
-            add_penalty=port.add_penalty)
+            add_penalty=port.add_penalty, tracked=tracked,
+            before_step=before_step, training=not port.inference_mode)
     else:
         curves, per_epoch, start, final = tf2_keras.train_fit(
             model, variables, workload.data, workload.batch_order, optimizer,
-            manual_add=port.manual_add)
+            manual_add=port.manual_add, tracked=tracked,
+            before_step=before_step)
     return make_trace(
         backend, optimizers, record, port.name,
         trace_mod.optimizer_hparams(optimizer, config["optimizer"]),

@@ -12,7 +12,7 @@ import numpy as np
 
 from compat_reg import convention
 from compat_reg.parity import tolerances as tol
-from compat_reg.parity.trace import CURVES, HPARAM_KEYS
+from compat_reg.parity.trace import CURVES, HPARAM_KEYS, sha256
 
 
 def rel_curve(a, b):
@@ -123,12 +123,21 @@ def _check_start(result):
     differ = sorted(k for k in a if k in b and a[k] != b[k])
     if differ:
         same_start = False
-        result.fail(
-            "initial weights differ (%s)" % ", ".join(differ),
-            "the runs did not start from the same weights (different seeds or "
-            "initializers, or the TF1 initial values were not copied into the "
-            "Keras model): copy them, e.g. with compat_reg.parity.compare_models,"
-            " or set the same seeds and initializers")
+        owner = dict((digest, name) for name, digest in b.items())
+        swapped = ["%s holds the reference's %s" % (k, owner[a[k]])
+                   for k in differ if owner.get(a[k], k) != k]
+        if swapped:
+            cause = ("the initial values went to the wrong weights (%s): the "
+                     "TF1 checkpoint's name mapping is wrong; check the scope "
+                     "to layer mapping (compat_reg.checkpoints prints it)" %
+                     "; ".join(swapped))
+        else:
+            cause = ("the runs did not start from the same weights (different "
+                     "seeds or initializers, or the TF1 initial values were not"
+                     " copied into the Keras model): copy them, e.g. with "
+                     "compat_reg.parity.compare_models, or set the same seeds "
+                     "and initializers")
+        result.fail("initial weights differ (%s)" % ", ".join(differ), cause)
     a, b = cand.get("batch_order") or [], ref.get("batch_order") or []
     n = min(len(a), len(b))  # per epoch; a truncated run compares its epochs
     if a[:n] != b[:n]:
@@ -162,6 +171,38 @@ def _check_hparams(result):
                      "pass the TF1 value explicitly (Keras defaults differ from"
                      " TF1's)" % (key, a[key], b[key]))
         result.fail("optimizer %s %g != %g" % (key, a[key], b[key]), cause)
+
+
+def _frozen_statistics(result):
+    """Moving statistics the reference updated and the candidate never did."""
+    start = result.candidate.port.get("initial_weights") or {}
+    ref_start = result.reference.port.get("initial_weights") or {}
+    cand, ref = result.candidate.final_weights, result.reference.final_weights
+    return sorted(
+        name for name in cand if name.rsplit("/", 1)[-1] in MOVING_STATISTICS
+        and name in ref and name in start and name in ref_start
+        and sha256(cand[name]) == start[name]
+        and sha256(ref[name]) != ref_start[name])
+
+
+MOVING_STATISTICS = ("moving_mean", "moving_variance")
+
+
+def _check_batch_norm(result):
+    """Batch norm run in inference mode while training: moving statistics
+    never updated (and a different step-0 forward pass)."""
+    frozen = _frozen_statistics(result)
+    if not frozen:
+        return False
+    result.fail(
+        "batch-norm moving statistics never updated (%s)" % ", ".join(frozen),
+        "batch norm ran in inference mode during training: the model was "
+        "called with training=False (or the BatchNormalization layer was "
+        "frozen with trainable=False, which Keras runs in inference mode), so "
+        "it normalised with its moving statistics and never updated them; TF1 "
+        "trained with is_training=True and ran UPDATE_OPS: call the model "
+        "with training=True in the training step")
+    return True
 
 
 def _check_penalty(result):
@@ -292,13 +333,16 @@ def measure(candidate, reference):
         if r["reg_loss"][0] > tol.FLOOR:
             result.penalty_ratio = c["reg_loss"][0] / r["reg_loss"][0]
     explained = bool(result.diagnoses)
+    batch_norm = _check_batch_norm(result)
     if same_start and result.data0 is not None and (
             result.data0 > tol.DATA_STEP0):
         result.fail("step-0 data loss differs by %.3g" % result.data0,
+                    None if batch_norm else
                     "same weights and batch but a different forward pass or "
                     "loss (activation, logits vs probabilities, loss "
                     "reduction)")
         explained = True
+    explained = explained or batch_norm
     _check_curves(result, explained)
     _check_weights(result)
     _check_accuracy(result)

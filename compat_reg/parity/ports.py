@@ -56,18 +56,35 @@ class Port(object):
         (exact or native Keras, see ``--optimizers``).
       copy_init: copy the workload's initial weights into the Keras model;
         False keeps Keras' own seeded initialisation.
+      inference_mode: the custom loop calls the model with
+        ``training=False`` (batch norm normalises with its moving statistics
+        and never updates them).
+      freeze_batch_norm: ``BatchNormalization.trainable = False`` (Keras then
+        runs it in inference mode, in ``fit`` too).
+      initial: ``(workload, keras_port) -> arrays`` for the Keras weights
+        (default: the workload's initial weights).
       name: a label stored in the trace.
     """
 
     def __init__(self, regularizer=compat_regularizer, add_penalty=True,
                  manual_add=False, optimizer=None, copy_init=True,
+                 inference_mode=False, freeze_batch_norm=False, initial=None,
                  name="correct"):
         self.regularizer = regularizer
         self.add_penalty = add_penalty
         self.manual_add = manual_add
         self.optimizer = optimizer
         self.copy_init = copy_init
+        self.inference_mode = inference_mode
+        self.freeze_batch_norm = freeze_batch_norm
+        self._initial = initial
         self.name = name
+
+    def initial(self, workload, keras_port):
+        """The arrays to copy into ``keras_port.weights``, in its order."""
+        if self._initial is not None:
+            return self._initial(workload, keras_port)
+        return workload.init
 
 
 WRONG_PORTS = collections.OrderedDict([
@@ -78,6 +95,8 @@ WRONG_PORTS = collections.OrderedDict([
     ("adam-eps-default", lambda: Port(
         optimizer=keras_default_epsilon_optimizer, name="adam-eps-default")),
     ("fresh-init", lambda: Port(copy_init=False, name="fresh-init")),
+    ("bn-inference", lambda: Port(inference_mode=True, freeze_batch_norm=True,
+                                  name="bn-inference")),
 ])
 
 

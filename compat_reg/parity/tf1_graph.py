@@ -58,17 +58,31 @@ def variable_name(variable):
     return name[:-2] if name.endswith(":0") else name
 
 
-def train(build, init, data, batch_order, spec, names=None):
+def _tf1_optimizer(spec, global_step):
+    from compat_reg import optimizers
+    if spec.get("schedule"):
+        return optimizers.tf1(spec, global_step=global_step)
+    return optimizers.tf1(spec)
+
+
+def train(build, init, data, batch_order, spec, names=None, masks=None,
+          towers=False):
     """Train a TF1 graph model; returns a dict of what the trace records.
 
     Args:
       build: ``x_placeholder -> logits``, creating its variables with
-        ``get_variable`` (regularizers included).
-      init: initial arrays, one per trainable variable in creation order.
+        ``get_variable`` (regularizers included). With ``towers=True``:
+        ``build(x, training, mask)`` (``models.tf1_builder``), called for a
+        training tower and, reusing its variables, an inference tower that
+        evaluates; batch-norm updates in ``UPDATE_OPS`` run with every step.
+      init: initial arrays, one per model variable (every global variable
+        the model creates, moving statistics included) in creation order.
       data: a ``workloads.Data``.
       batch_order: (epochs, steps, batch) row indices.
-      spec: the optimizer spec (golden config keys).
+      spec: the optimizer spec (golden config keys; ``schedule`` runs on
+        ``global_step``).
       names: canonical names of the variables (default: their graph names).
+      masks: (epochs, steps, batch, units) dropout keep masks, or None.
     """
     import tensorflow as tf
     from compat_reg.parity import trace
@@ -79,21 +93,36 @@ def train(build, init, data, batch_order, spec, names=None):
         x = v1.placeholder(data.x_train.dtype, (None,) + data.x_train.shape[1:],
                            name="x")
         y = v1.placeholder(tf.int64, (None,), name="y")
-        logits = build(x)
+        mask = None if masks is None else v1.placeholder(
+            tf.float32, (None, masks.shape[-1]), name="dropout_mask")
+        if towers:
+            logits = build(x, training=True, mask=mask)
+            with v1.variable_scope(v1.get_variable_scope(), reuse=True):
+                eval_logits = build(x, training=False)
+        else:
+            logits = eval_logits = build(x)
         variables = v1.trainable_variables()
-        if len(variables) != len(init):
-            raise ValueError("the graph has %d trainable variables, %d initial "
-                             "arrays were given" % (len(variables), len(init)))
+        model_variables = v1.global_variables()
+        if len(model_variables) != len(init):
+            raise ValueError("the graph has %d variables, %d initial arrays "
+                             "were given" % (len(model_variables), len(init)))
         data_loss = evaluation.cross_entropy(y, logits)
+        eval_loss = evaluation.cross_entropy(y, eval_logits)
         reg_loss = evaluation.graph_regularization_loss()
         total = data_loss + reg_loss
-        from compat_reg import optimizers
-        optimizer = optimizers.tf1(spec)
+        global_step = v1.train.get_or_create_global_step()
+        optimizer = _tf1_optimizer(spec, global_step)
         grads = optimizer.compute_gradients(total, var_list=variables)
-        with tf.control_dependencies([data_loss, reg_loss, total]):
-            train_op = optimizer.apply_gradients(grads)
+        # the update waits on the forward pass, the gradients (contrib's
+        # decoupled weight decay would otherwise race the forward pass) and
+        # the batch-norm updates, as `control_dependencies(UPDATE_OPS)` did
+        waits = [data_loss, reg_loss, total] + [
+            g for g, _ in grads if g is not None] + v1.get_collection(
+                v1.GraphKeys.UPDATE_OPS)
+        with tf.control_dependencies(waits):
+            train_op = optimizer.apply_gradients(grads, global_step=global_step)
         loaders = []
-        for variable, value in zip(variables, init):
+        for variable, value in zip(model_variables, init):
             value = np.asarray(value)
             if tuple(variable.shape.as_list()) != value.shape:
                 raise ValueError("%s has shape %s, its initial array %s" % (
@@ -111,24 +140,27 @@ def train(build, init, data, batch_order, spec, names=None):
         sess.run(init_op)
         for op, holder, value in loaders:
             sess.run(op, {holder: value})
-        start = sess.run(variables)
+        start = sess.run(model_variables)
         for epoch in range(batch_order.shape[0]):
-            for xb, yb in evaluation.batches(data, batch_order, epoch):
-                values = sess.run([data_loss, reg_loss, total, train_op],
-                                  {x: xb, y: yb})
+            for step, (xb, yb) in enumerate(
+                    evaluation.batches(data, batch_order, epoch)):
+                feed = {x: xb, y: yb}
+                if mask is not None:
+                    feed[mask] = masks[epoch, step]
+                values = sess.run([data_loss, reg_loss, total, train_op], feed)
                 for key, value in zip(curves, values[:3]):
                     curves[key].append(float(value))
-            test_logits, test_loss = sess.run([logits, data_loss],
+            test_logits, test_loss = sess.run([eval_logits, eval_loss],
                                               {x: data.x_test, y: data.y_test})
-            train_logits = sess.run(logits, {x: data.x_train})
+            train_logits = sess.run(eval_logits, {x: data.x_train})
             per_epoch["test_loss"].append(float(test_loss))
             per_epoch["test_accuracy"].append(
                 evaluation.accuracy(data.y_test, test_logits))
             per_epoch["train_accuracy"].append(
                 evaluation.accuracy(data.y_train, train_logits))
-        final = sess.run(variables)
+        final = sess.run(model_variables)
     if names is None:
-        names = [variable_name(v) for v in variables]
+        names = [variable_name(v) for v in model_variables]
     return {
         "names": names,
         "initial": collections.OrderedDict(zip(names, start)),

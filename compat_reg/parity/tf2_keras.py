@@ -84,11 +84,16 @@ def _snapshot(variables):
 
 
 def train_loop(model, variables, data, batch_order, optimizer,
-               add_penalty=True):
+               add_penalty=True, tracked=None, before_step=None,
+               training=True):
     """Custom ``tf.function`` loop; returns (curves, per_epoch, start, final).
 
-    ``add_penalty=False`` reproduces a port that never adds the penalty (the
-    penalty is still measured and recorded as ``reg_loss``).
+    ``variables`` are trained; ``tracked`` (default: ``variables``) are the
+    weights whose start and final values are returned (moving statistics
+    included). ``before_step(epoch, step)`` runs before each step (the
+    dropout masks). ``add_penalty=False`` reproduces a port that never adds
+    the penalty (still measured and recorded as ``reg_loss``);
+    ``training=False`` one that calls the model in inference mode.
     """
     import tensorflow as tf
     loss_fn = _port_loss()
@@ -96,7 +101,7 @@ def train_loop(model, variables, data, batch_order, optimizer,
     @tf.function
     def step(x, y):
         with tf.GradientTape() as tape:
-            logits = model(x, training=True)
+            logits = model(x, training=training)
             data_loss = loss_fn(y, logits)
             penalty = evaluation.model_regularization_loss(model)
             total = data_loss + penalty if add_penalty else data_loss
@@ -104,23 +109,29 @@ def train_loop(model, variables, data, batch_order, optimizer,
         optimizer.apply_gradients(zip(grads, variables))
         return data_loss, penalty, total
 
+    tracked = variables if tracked is None else tracked
     curves, per_epoch = _empty()
-    start = _snapshot(variables)
+    start = _snapshot(tracked)
     for epoch in range(batch_order.shape[0]):
-        for xb, yb in evaluation.batches(data, batch_order, epoch):
+        for i, (xb, yb) in enumerate(evaluation.batches(data, batch_order,
+                                                        epoch)):
+            if before_step is not None:
+                before_step(epoch, i)
             values = step(tf.constant(xb), tf.constant(yb))
             for key, value in zip(curves, values):
                 curves[key].append(float(value))
         _evaluate(model, data, per_epoch)
-    return curves, per_epoch, start, _snapshot(variables)
+    return curves, per_epoch, start, _snapshot(tracked)
 
 
 def train_fit(model, variables, data, batch_order, optimizer,
-              manual_add=False):
+              manual_add=False, tracked=None, before_step=None):
     """``model.fit`` per epoch; returns (curves, per_epoch, start, final).
 
-    ``manual_add=True`` reproduces a port whose compiled loss adds the
-    model's penalty by hand although ``fit`` already adds ``model.losses``.
+    ``tracked`` and ``before_step`` as in ``train_loop`` (``variables`` are
+    what ``fit`` trains: the model's trainable weights). ``manual_add=True``
+    reproduces a port whose compiled loss adds the model's penalty by hand
+    although ``fit`` already adds ``model.losses``.
     """
     import tensorflow as tf
     from compat_reg import _compat
@@ -146,7 +157,11 @@ def train_fit(model, variables, data, batch_order, optimizer,
     class Recorder(keras.callbacks.Callback):
         """Reads the penalty before each step and the loss after it."""
 
+        epoch = 0
+
         def on_train_batch_begin(self, batch, logs=None):
+            if before_step is not None:
+                before_step(self.epoch, batch)
             self.penalty = float(evaluation.model_regularization_loss(model))
 
         def on_train_batch_end(self, batch, logs=None):
@@ -159,13 +174,15 @@ def train_fit(model, variables, data, batch_order, optimizer,
 
     model.compile(optimizer=optimizer, loss=recorded_loss,
                   **_compat.compile_without_xla())
-    start = _snapshot(variables)
+    tracked = variables if tracked is None else tracked
+    start = _snapshot(tracked)
     recorder = Recorder()
     for epoch in range(batch_order.shape[0]):
+        recorder.epoch = epoch
         rows = batch_order[epoch].reshape(-1)
         dataset = tf.data.Dataset.from_tensor_slices(
             (data.x_train[rows], data.y_train[rows])).batch(batch_order.shape[2])
         model.fit(dataset, epochs=1, verbose=0, shuffle=False,
                   callbacks=[recorder])
         _evaluate(model, data, per_epoch)
-    return curves, per_epoch, start, _snapshot(variables)
+    return curves, per_epoch, start, _snapshot(tracked)

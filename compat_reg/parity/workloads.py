@@ -10,6 +10,7 @@ epsilon=1e-8)``, whose reference is the ``tf1-graph`` backend).
 
 from __future__ import absolute_import, division, print_function
 
+import collections
 import copy
 import os
 
@@ -62,8 +63,10 @@ class Workload(object):
         self.reference = reference
 
     def variable_names(self):
-        """Canonical names ``dense_<i>/kernel``, ``dense_<i>/bias`` in order."""
-        return [name for name, _, _ in golden_files.layer_names(self.config)]
+        """Canonical (TF1) names of the model's variables, in order
+        (``dense_<i>/kernel``, ``dense_<i>/bias`` for an MLP)."""
+        from compat_reg.parity import models
+        return models.variable_names(self.config)
 
     def truncated(self, epochs):
         """The same workload cut to its first ``epochs`` epochs."""
@@ -102,17 +105,52 @@ def from_golden(path):
 ADAM_EPSILON = convention.OPTIMIZER["adam"].defaults["epsilon"]
 
 GOLDEN_CASES = ("sgd_none", "sgd_l2", "momentum_l1_l2")
-BUILTIN = GOLDEN_CASES + ("adam_l2",)
+
+# What real models add (no golden file: their reference is the tf1-graph
+# backend, whose run on real TF 1.15 the tf1 env records). Each uses the
+# digits data and sgd_l2's batch order; ``init`` None keeps sgd_l2's initial
+# weights, else ``models.numpy_init(config, init)``.
+DERIVED = collections.OrderedDict([
+    # the sgd_l2 MLP with TF1's AdamOptimizer(0.001, epsilon=1e-8)
+    ("adam_l2", (None, dict(optimizer="adam", lr=0.001, epsilon=ADAM_EPSILON))),
+    # ... and its learning rate on exponential_decay(global_step)
+    ("adam_exp_decay", (None, dict(
+        optimizer="adam", lr=0.002, epsilon=ADAM_EPSILON, schedule=dict(
+            kind="exponential_decay", decay_steps=44, decay_rate=0.5,
+            staircase=False)))),
+    # contrib's AdamWOptimizer(weight_decay=1e-4) decaying kernels only, no
+    # L2 penalty: decoupled weight decay in place of it
+    ("adamw", (None, dict(
+        optimizer="adamw", lr=0.001, epsilon=ADAM_EPSILON, weight_decay=1e-4,
+        decay_biases=False, reg=None))),
+    # a conv net with batch norm and dropout, momentum with a rate drop after
+    # the first epoch (piecewise_constant on global_step)
+    ("convnet_bn", (4, dict(
+        model="convnet", image=[8, 8, 1], filters=4, kernel_size=3, classes=10,
+        batch_norm=dict(decay=0.9, epsilon=0.001), dropout=0.25,
+        dropout_seed=5, reg=["l2", 0.001], bias_reg=False, sizes=None,
+        activation="relu", optimizer="momentum", lr=0.05, momentum=0.9,
+        epochs=2, schedule=dict(kind="piecewise_constant", boundaries=[44],
+                                values=[0.05, 0.005])))),
+])
+BUILTIN = GOLDEN_CASES + tuple(DERIVED)
 
 
 def builtin(name):
     """A built-in workload by name (see ``BUILTIN``)."""
     if name in GOLDEN_CASES:
         return from_golden(os.path.join(golden_dir(), "train_%s.json" % name))
-    if name == "adam_l2":
+    if name in DERIVED:
+        from compat_reg.parity import models
+        seed, changes = DERIVED[name]
         base = builtin("sgd_l2")
-        work = base.with_config(optimizer="adam", lr=0.001, epsilon=ADAM_EPSILON)
-        work.name = "adam_l2"
+        work = base.with_config(**changes)
+        if "epochs" in changes:
+            work.batch_order = work.batch_order[:changes["epochs"]]
+        if seed is not None:
+            work.config["init_seed"] = seed
+            work.init = models.numpy_init(work.config, seed)
+        work.name = name
         work.golden_path = None
         work.reference = "tf1-graph"
         return work
