@@ -96,7 +96,7 @@ def run(workload, backend, optimizers="exact", port=None):
     keras_port = models.keras_port(config, port.regularizer)
     tracked = list(keras_port.weights.values())
     if port.copy_init:
-        tf2_keras.copy_weights(tracked, port.initial(workload, keras_port))
+        port.initial(workload, keras_port)
     if port.freeze_batch_norm and keras_port.batch_norm is not None:
         keras_port.batch_norm.trainable = False
     model = keras_port.model

@@ -37,6 +37,9 @@ CONVNET_NAMES = ("conv1/weights", "conv1/BatchNorm/beta", "conv1/BatchNorm/gamma
                  "conv1/BatchNorm/moving_mean", "conv1/BatchNorm/moving_variance",
                  "logits/weights", "logits/biases")
 MOVING = ("moving_mean", "moving_variance")
+# the convnet's TF1 scopes that are not the Keras layer of the same name
+# (slim's normalizer_fn scope; Keras layer names cannot hold "/")
+CHECKPOINT_SCOPES = {"conv1/BatchNorm": "conv1_bn"}
 
 
 def kind(config):

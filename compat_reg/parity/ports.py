@@ -81,10 +81,37 @@ class Port(object):
         self.name = name
 
     def initial(self, workload, keras_port):
-        """The arrays to copy into ``keras_port.weights``, in its order."""
+        """Set ``keras_port``'s initial weights: the workload's arrays, or for
+        a workload that starts from a TF1 checkpoint, the checkpoint loaded
+        by ``compat_reg.checkpoints`` through its documented name mapping."""
         if self._initial is not None:
             return self._initial(workload, keras_port)
-        return workload.init
+        name = workload.config.get("init_checkpoint")
+        if name:
+            return load_checkpoint(workload, keras_port)
+        from compat_reg.parity import tf2_keras
+        tf2_keras.copy_weights(list(keras_port.weights.values()),
+                               workload.init)
+        return None
+
+
+def load_checkpoint(workload, keras_port, mapping=None):
+    """Load the workload's TF1 checkpoint into the Keras model; returns the
+    ``compat_reg.checkpoints`` report."""
+    from compat_reg import checkpoints
+    from compat_reg.parity import models, workloads
+    return checkpoints.load_tf1_checkpoint(
+        keras_port.model, workloads.checkpoint_path(
+            workload.config["init_checkpoint"]),
+        scopes=models.CHECKPOINT_SCOPES, mapping=mapping)
+
+
+def swapped_checkpoint_names(workload, keras_port):
+    """WRONG: a name mapping that sends the checkpoint's batch-norm ``beta``
+    to Keras' ``gamma`` and back (same shape: no load error)."""
+    return load_checkpoint(workload, keras_port, mapping={
+        "conv1/BatchNorm/beta": "conv1_bn/gamma",
+        "conv1/BatchNorm/gamma": "conv1_bn/beta"})
 
 
 WRONG_PORTS = collections.OrderedDict([
@@ -97,6 +124,8 @@ WRONG_PORTS = collections.OrderedDict([
     ("fresh-init", lambda: Port(copy_init=False, name="fresh-init")),
     ("bn-inference", lambda: Port(inference_mode=True, freeze_batch_norm=True,
                                   name="bn-inference")),
+    ("checkpoint-swapped", lambda: Port(initial=swapped_checkpoint_names,
+                                        name="checkpoint-swapped")),
 ])
 
 

@@ -132,8 +132,28 @@ DERIVED = collections.OrderedDict([
         activation="relu", optimizer="momentum", lr=0.05, momentum=0.9,
         epochs=2, schedule=dict(kind="piecewise_constant", boundaries=[44],
                                 values=[0.05, 0.005])))),
+    # the same model fine-tuned from a checkpoint written by TF 1.15 (one
+    # epoch of it, tf1_checkpoints/make_convnet_bn.py): every variable, the
+    # moving statistics included, starts from the checkpoint
+    ("convnet_from_checkpoint", ("checkpoint", dict(
+        init_checkpoint="convnet_bn", epochs=1, schedule=None))),
 ])
 BUILTIN = GOLDEN_CASES + tuple(DERIVED)
+
+
+def checkpoint_path(name):
+    """The prefix of a packaged TF1 checkpoint (``tf1_checkpoints/<name>``)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "tf1_checkpoints", name, "model.ckpt")
+
+
+def _checkpoint_init(config):
+    """The initial arrays of ``config``'s model: the checkpoint's values of
+    its TF1 variable names (what ``tf.train.Saver.restore`` gives TF1)."""
+    import tensorflow as tf
+    from compat_reg.parity import models
+    reader = tf.train.load_checkpoint(checkpoint_path(config["init_checkpoint"]))
+    return [reader.get_tensor(name) for name in models.variable_names(config)]
 
 
 def builtin(name):
@@ -143,6 +163,12 @@ def builtin(name):
     if name in DERIVED:
         from compat_reg.parity import models
         seed, changes = DERIVED[name]
+        if seed == "checkpoint":
+            work = builtin("convnet_bn").with_config(**changes)
+            work.batch_order = work.batch_order[:changes["epochs"]]
+            work.init = _checkpoint_init(work.config)
+            work.name = name
+            return work
         base = builtin("sgd_l2")
         work = base.with_config(**changes)
         if "epochs" in changes:
