@@ -22,9 +22,10 @@ from compat_reg.parity import tf2_keras, workloads
 class ParityReport(object):
     """Comparisons of each Keras backend against the TF1 graph."""
 
-    def __init__(self, comparisons, traces):
+    def __init__(self, comparisons, traces, initial=None):
         self.comparisons = comparisons
         self.traces = traces
+        self.initial = initial  # {TF1 name: the array both runs started from}
 
     @property
     def ok(self):
@@ -41,16 +42,45 @@ class ParityReport(object):
         return self.table()
 
 
+def _takes_training(build_graph):
+    """Does ``build_graph`` take ``(x, training)`` (a model with batch norm
+    or dropout, built as a training and an inference tower)?"""
+    import inspect
+    try:
+        params = inspect.signature(build_graph).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2
+
+
+def _towers(build_graph):
+    """``build(x, training=True, mask=None)`` for ``tf1_graph.train``."""
+    def build(x, training=True, mask=None):
+        return build_graph(x, training)
+    return build
+
+
 def graph_variables(build_graph, input_shape, dtype=np.float32):
-    """``[(name, shape)]`` of the trainable variables ``build_graph`` creates."""
+    """``[(name, shape)]`` of the variables ``build_graph`` creates: the
+    trainable ones, and with ``build_graph(x, training)`` every model
+    variable (batch norm's moving statistics too), in creation order."""
     import tensorflow as tf
     v1 = tf.compat.v1
     with tf.Graph().as_default():
         v1.set_random_seed(0)
         x = v1.placeholder(dtype, (None,) + tuple(input_shape))
-        build_graph(x)
+        if _takes_training(build_graph):
+            build_graph(x, True)
+            with v1.variable_scope(v1.get_variable_scope(), reuse=True):
+                build_graph(x, False)
+            found = v1.global_variables()
+        else:
+            build_graph(x)
+            found = v1.trainable_variables()
         return [(tf1_graph.variable_name(v), tuple(v.shape.as_list()))
-                for v in v1.trainable_variables()]
+                for v in found]
 
 
 def map_variables(tf1_vars, keras_weights, variable_map=None):
@@ -64,10 +94,10 @@ def map_variables(tf1_vars, keras_weights, variable_map=None):
     if variable_map is None:
         if len(tf1_vars) != len(keras_weights):
             raise ValueError(
-                "the TF1 graph has %d trainable variables, the Keras model %d "
-                "trainable weights: pass variable_map" % (
-                    len(tf1_vars), len(keras_weights)))
-        mapped = list(keras_weights)
+                "the TF1 graph has %d variables, the Keras model %d weights: "
+                "pass variable_map (compat_reg.checkpoints' report has one: "
+                ".variable_map())" % (len(tf1_vars), len(keras_weights)))
+        mapped = _by_role(tf1_vars, keras_weights)
     else:
         by_name = dict((_compat.tf1_name(w), w) for w in keras_weights)
         mapped = []
@@ -83,6 +113,49 @@ def map_variables(tf1_vars, keras_weights, variable_map=None):
             raise ValueError("TF1 %s has shape %s but its Keras weight %s has "
                              "%s" % (name, shape, weight.name,
                                      tuple(weight.shape)))
+    return mapped
+
+
+def layer_weights(model):
+    """Every weight of ``model`` layer by layer, in layer order (tf_keras'
+    ``model.weights`` lists all trainable weights before the others)."""
+    from compat_reg import _compat
+    seen, out = set(), []
+    for layer in _compat.flatten_layers(model)[1:]:
+        for weight in layer.weights:
+            if id(weight) not in seen:
+                seen.add(id(weight))
+                out.append(weight)
+    return out
+
+
+def _role(name):
+    from compat_reg import checkpoints
+    last = name.rsplit("/", 1)[-1]
+    return dict((c.tf1, c.role) for c in checkpoints.TF1_CONVENTIONS).get(
+        last, last)
+
+
+def _by_role(tf1_vars, keras_weights):
+    """Pair in order, except that within one TF1 scope the variables go to
+    the Keras weights of the same role (slim creates a batch norm's ``beta``
+    before ``gamma``, Keras ``gamma`` first: same shapes, so order alone
+    would swap them silently)."""
+    from compat_reg import _compat
+    keras_roles = [_compat.tf1_name(w).rsplit("/", 1)[-1] for w in keras_weights]
+    mapped = list(keras_weights)
+    start = 0
+    while start < len(tf1_vars):
+        scope = tf1_vars[start][0].rsplit("/", 1)[0]
+        end = start
+        while end < len(tf1_vars) and tf1_vars[end][0].rsplit("/", 1)[0] == scope:
+            end += 1
+        want = [_role(name) for name, _ in tf1_vars[start:end]]
+        have = keras_roles[start:end]
+        if sorted(want) == sorted(have) and len(set(want)) == len(want):
+            for i, role in enumerate(want):
+                mapped[start + i] = keras_weights[start + have.index(role)]
+        start = end
     return mapped
 
 
@@ -102,7 +175,12 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
 
     Args:
       build_graph: ``x -> logits`` building the TF1 model in the default
-        graph with ``tf.compat.v1.get_variable(..., regularizer=...)``.
+        graph with ``tf.compat.v1.get_variable(..., regularizer=...)``; or
+        ``(x, training) -> logits`` for a model with batch norm (an
+        Estimator ``model_fn``'s network with ``training = mode == TRAIN``):
+        it is built as a training tower, whose ``UPDATE_OPS`` run with each
+        step, and an inference tower that evaluates; every model variable
+        (moving statistics too) is copied and compared.
       keras_model: the Keras port, built (its weights exist), returning
         logits.
       data: a ``workloads.Data`` or ``(x_train, y_train, x_test, y_test)``;
@@ -123,10 +201,11 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
     """
     if not isinstance(data, workloads.Data):
         data = workloads.Data(*data)
+    towers = _takes_training(build_graph)
     tf1_vars = graph_variables(build_graph, data.x_train.shape[1:],
                                data.x_train.dtype)
-    weights = map_variables(tf1_vars, keras_model.trainable_weights,
-                            variable_map)
+    weights = map_variables(tf1_vars, layer_weights(keras_model) if towers
+                            else keras_model.trainable_weights, variable_map)
     names = [n for n, _ in tf1_vars]
     if initial_weights is None:
         init = [np.array(w.numpy()) for w in weights]
@@ -137,7 +216,8 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
         ("model", name), ("batch", batch), ("epochs", epochs), ("seed", seed)])
     config.update(optimizer)
     record = collections.OrderedDict([("name", name), ("config", config)])
-    out = tf1_graph.train(build_graph, init, data, order, optimizer, names)
+    out = tf1_graph.train(_towers(build_graph) if towers else build_graph,
+                          init, data, order, optimizer, names, towers=towers)
     reference = backends.make_trace(
         "tf1-graph", "tf1", record, "user", out["hparams"], out["initial"],
         out["final"], out["curves"], out["per_epoch"], order)
@@ -149,8 +229,9 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
         opt = backends.optimizer_for(optimizer, optimizers)
         train = (tf2_keras.train_loop if backend == "tf2-keras"
                  else tf2_keras.train_fit)
-        curves, per_epoch, start, final = train(keras_model, weights, data,
-                                                order, opt)
+        curves, per_epoch, start, final = train(
+            keras_model, keras_model.trainable_weights, data, order, opt,
+            tracked=weights)
         traces[backend] = backends.make_trace(
             backend, optimizers, record, "user",
             trace_mod.optimizer_hparams(opt, optimizer["optimizer"]),
@@ -158,4 +239,5 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
             collections.OrderedDict(zip(names, final)), curves, per_epoch,
             order)
         comparisons.append(measure.measure(traces[backend], reference))
-    return ParityReport(comparisons, traces)
+    return ParityReport(comparisons, traces,
+                        collections.OrderedDict(zip(names, init)))
