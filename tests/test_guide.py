@@ -1,14 +1,17 @@
-"""migration_guide.md is checked by running it.
+"""migration_guide.md and its appendix, docs/proving_parity.md, are checked
+by running them.
 
 How the examples run (the helper is tests/guide_claims.py):
 
-* Every ```python block is executed. The blocks of one ``## `` section share
-  one namespace, in order; each section starts from an empty namespace.
-  All in-process blocks run in ONE child Python process (started once per
-  test session), so the guide's global changes (``compat_reg.install()``,
-  a mixed-precision policy, seeds) never leak into the rest of the suite,
-  and the suite's state (thread settings, op determinism) never leaks into
-  the guide. Each block is then one test here.
+* Every ```python block is executed, each in a fresh namespace: a block
+  stands alone (its own imports) and runs as pasted. A block must print
+  something (the number it talks about): a block that prints nothing fails,
+  so success is never silence. All in-process blocks run in ONE child
+  Python process (started once per test session), so the guide's global
+  changes (``compat_reg.install()``, a mixed-precision policy, seeds) never
+  leak into the rest of the suite, and the suite's state (thread settings,
+  op determinism) never leaks into the guide. Each block is then one test
+  here.
 * ``<!-- tf1-graph -->`` before a block: it uses only ``tf.compat.v1`` graph
   mode inside ``with tf.Graph().as_default():``. On TF 1.x only these blocks
   run (each in a fresh namespace); on TF2 they run with their section.
@@ -22,8 +25,8 @@ How the examples run (the helper is tests/guide_claims.py):
 * Every relative link must resolve, and a link whose text names a test
   function must point at a file that defines it.
 
-Runs in well under a minute: one child process for the in-process blocks
-(~11 s), one per subprocess block (~7-10 s each).
+Runs in about a minute: one child process for the in-process blocks, one
+per subprocess block (~7-10 s each).
 """
 
 import json
@@ -38,8 +41,16 @@ import guide_claims
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUIDE = os.path.join(ROOT, "migration_guide.md")
-BLOCKS = guide_claims.parse(GUIDE)
+APPENDIX = os.path.join(ROOT, "docs", "proving_parity.md")
+DOCS = (GUIDE, APPENDIX)
+GUIDE_BLOCKS = guide_claims.parse(GUIDE, "migration_guide.md")
+BLOCKS = GUIDE_BLOCKS + guide_claims.parse(APPENDIX, "docs/proving_parity.md")
 PYTHON = [b for b in BLOCKS if b.lang == "python"]
+
+
+def _text(path):
+    with open(path) as handle:
+        return handle.read()
 
 try:
     import tensorflow as tf
@@ -66,7 +77,8 @@ def _env():
 def in_process_results(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("guide") / "results.json")
     proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tests", "guide_claims.py"), GUIDE, out],
+        [sys.executable, os.path.join(ROOT, "tests", "guide_claims.py")] + list(DOCS)
+        + ["--out", out],
         env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         universal_newlines=True, timeout=600)
     if not os.path.exists(out):
@@ -96,19 +108,33 @@ def test_python_block_runs(block, in_process_results):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True, timeout=300)
         assert proc.returncode == 0, (
-            "migration_guide.md:%d failed:\n%s" % (block.line, proc.stderr[-4000:]))
+            "%s:%d failed:\n%s" % (block.source, block.line, proc.stderr[-4000:]))
+        assert proc.stdout.strip(), "%s:%d printed nothing" % (block.source, block.line)
         return
     assert block.id in in_process_results, "block was not run"
-    error = in_process_results[block.id]
-    assert error is None, "migration_guide.md:%d failed:\n%s" % (block.line, error)
+    result = in_process_results[block.id]
+    assert result["error"] is None, "%s:%d failed:\n%s" % (
+        block.source, block.line, result["error"])
+    assert result["output"].strip(), "%s:%d printed nothing" % (block.source, block.line)
 
 
 def test_every_example_checks_itself():
     """Examples assert their numbers, so a stated number that stops being
-    true fails the suite."""
+    true fails the suite, and print them, so a reader sees it."""
     assert len(PYTHON) >= 15
     for block in PYTHON:
-        assert "assert" in block.code, "migration_guide.md:%d asserts nothing" % block.line
+        assert "assert" in block.code, "%s:%d asserts nothing" % (block.source, block.line)
+        assert "print(" in block.code, "%s:%d prints nothing" % (block.source, block.line)
+
+
+def test_every_example_stands_alone():
+    """Each block runs in a fresh namespace, so it imports what it uses."""
+    imports = {"np": r"^import numpy as np$", "tf": r"^import tensorflow as tf$"}
+    for block in PYTHON:
+        for name, statement in imports.items():
+            if re.search(r"\b%s\." % name, block.code):
+                assert re.search(statement, block.code, re.M), (
+                    "%s:%d uses %s without importing it" % (block.source, block.line, name))
 
 
 def test_tf1_graph_blocks_build_their_own_graph():
@@ -121,7 +147,7 @@ def test_tf1_graph_blocks_build_their_own_graph():
 
 def test_markers_are_known_and_attached():
     """Each marker line is a known marker and sits right before a block."""
-    lines = open(GUIDE).read().splitlines()
+    lines = [line for path in DOCS for line in _text(path).splitlines()]
     markers = [line.strip()[4:-3].strip() for line in lines
                if re.match(r"^<!--\s*[\w-]+\s*-->\s*$", line)]
     for name in markers:
@@ -134,7 +160,7 @@ def test_markers_are_known_and_attached():
 
 def _commands():
     """(subcommand, sub-subcommand or None) of every `compat-reg ...` named."""
-    text = open(GUIDE).read()
+    text = "".join(_text(path) for path in DOCS)
     found = set()
     for match in re.finditer(r"compat-reg ([a-z]+)(?: ([a-z]+))?", text):
         sub, subsub = match.group(1), match.group(2)
@@ -178,43 +204,55 @@ def test_parity_options_in_the_guide_exist(capsys):
         assert option in text
     for port in ("l2-unhalved", "no-penalty", "fit-double", "adam-eps-default", "fresh-init"):
         assert port in text
-        assert port in open(GUIDE).read()
+        assert port in _text(APPENDIX)
 
 
 # -- links and figures --------------------------------------------------------
 
-LINKS = re.findall(r"\[([^\]]+)\]\(([^)#\s]+)(#[^)]*)?\)", open(GUIDE).read())
+LINKS = [(path, text, target, anchor) for path in DOCS for text, target, anchor
+         in re.findall(r"\[([^\]]+)\]\(([^)#\s]*)(#[^)]*)?\)", _text(path))]
+
+
+def _slug(heading):
+    heading = heading.lower().replace("`", "")
+    return re.sub(r"[^\w\- ]", "", heading).replace(" ", "-")
+
+
+def _anchors(path):
+    return set(_slug(h) for h in re.findall(r"^##+ (.+)$", _text(path), re.M))
 
 
 def test_links_resolve():
-    local = [(text, target) for text, target, _ in LINKS if "://" not in target]
+    """Relative links resolve from the file that holds them; a link whose
+    text names a test function points at a file that defines it; anchors
+    name a heading of the file they point at."""
+    local = [link for link in LINKS if "://" not in link[2]]
     assert len(local) >= 30
-    for text, target in local:
-        path = os.path.join(ROOT, target)
-        assert os.path.exists(path), target
+    for path, text, target, anchor in local:
+        where = os.path.normpath(os.path.join(os.path.dirname(path), target)) if target else path
+        assert os.path.exists(where), (path, target)
         name = text.strip("`").split("::")[-1]
         if re.match(r"^test_\w+$", name) and target.endswith(".py"):
-            assert re.search(r"^\s*def %s\(" % name, open(path).read(), re.M), (
+            assert re.search(r"^\s*def %s\(" % name, _text(where), re.M), (
                 "%s does not define %s" % (target, name))
+        if anchor and where.endswith(".md"):
+            assert anchor[1:] in _anchors(where), (path, target + anchor)
 
 
-def test_anchor_links_point_at_sections():
-    text = open(GUIDE).read()
-    headings = re.findall(r"^## (.+)$", text, re.M)
-
-    def slug(heading):
-        heading = heading.lower().replace("`", "")
-        return re.sub(r"[^\w\- ]", "", heading).replace(" ", "-")
-
-    slugs = set(slug(h) for h in headings)
-    for anchor in re.findall(r"\]\(#([^)]+)\)", text):
-        assert anchor in slugs, anchor
+def test_each_section_keeps_its_test_links_on_one_line():
+    """Test links gather on one "Tests:" paragraph per section, not inline."""
+    for section in re.split(r"^## ", _text(GUIDE), flags=re.M)[1:]:
+        prose = re.sub(r"^```.*?^```", "", section, flags=re.M | re.S)
+        paragraphs = [p.strip() for p in prose.split("\n\n")]
+        inline = [p for p in paragraphs if "](tests/" in p and not p.startswith("Tests:")]
+        assert not inline, section.splitlines()[0]
+        assert sum(p.startswith("Tests:") for p in paragraphs) <= 1, section.splitlines()[0]
 
 
 @pytest.mark.parametrize("name", ["parity_sgd_l2.png", "parity_sgd_none.png"])
 def test_figures_are_committed_pngs(name):
     path = os.path.join(ROOT, "docs", "figures", name)
-    assert "docs/figures/" + name in open(GUIDE).read()
+    assert "](figures/" + name in _text(APPENDIX)
     with open(path, "rb") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
 
@@ -234,7 +272,7 @@ entries = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
 
 
 def test_tf_upgrade_v2_rewrites_as_documented(tmp_path):
-    """Section 9's table: what TF's own upgrade script writes."""
+    """Section 14's table: what TF's own upgrade script writes."""
     upgrade = os.path.join(os.path.dirname(sys.executable), "tf_upgrade_v2")
     if TF1 or not os.path.exists(upgrade):
         pytest.skip("tf_upgrade_v2 is not installed here")
