@@ -159,7 +159,15 @@ def _check_hparams(result):
             continue
         entry = convention.OPTIMIZER.get(a.get("kind"))
         keras_default = entry and entry.keras_defaults.get(key)
-        if keras_default is not None and _rel(
+        keras_decay = a.get("keras_weight_decay")
+        if key == "weight_decay" and isinstance(keras_decay, float) and _rel(
+                keras_decay, b[key]) <= tol.HPARAM:
+            cause = ("Keras' weight_decay was given TF1's %g as is, but Keras "
+                     "multiplies it by the learning rate (var -= lr * wd * var)"
+                     " where contrib's decoupled decay did not (var -= wd * "
+                     "var): pass weight_decay=%g / lr (compat_reg.optimizers "
+                     "keeps contrib's)" % (b[key], b[key]))
+        elif keras_default is not None and _rel(
                 a[key], keras_default) <= tol.HPARAM and _rel(
                     b[key], entry.defaults[key]) <= tol.HPARAM:
             cause = ("%s %s is %g, Keras' default, but TF1's %s used %s=%g: "
@@ -203,6 +211,40 @@ def _check_batch_norm(result):
         "trained with is_training=True and ran UPDATE_OPS: call the model "
         "with training=True in the training step")
     return True
+
+
+def _check_decay_biases(result):
+    a = (result.candidate.port.get("optimizer") or {}).get("decay_biases")
+    b = (result.reference.port.get("optimizer") or {}).get("decay_biases")
+    if isinstance(a, bool) and isinstance(b, bool) and a != b:
+        result.fail(
+            "the optimizer %s biases, the reference %s" % (
+                "decays" if a else "does not decay",
+                "did" if b else "did not"),
+            "weight decay on biases: Keras' weight_decay decays every "
+            "trainable variable (biases, batch-norm scales) where the TF1 code "
+            "decayed kernels only (decay_var_list): call "
+            "optimizer.exclude_from_weight_decay(var_names=['bias']) before "
+            "training" if a else
+            "the port decays only kernels where TF1 decayed every variable")
+
+
+def _schedule_cause(result):
+    """Keras SGD(momentum) under a schedule: the rescaled accumulator."""
+    hparams = result.candidate.port.get("optimizer") or {}
+    schedule = hparams.get("schedule")
+    if not isinstance(schedule, dict) or not hparams.get("momentum"):
+        return None
+    if str(hparams.get("class", "")).rsplit(".", 1)[-1] != "SGD":
+        return None
+    return ("Keras SGD(momentum=...) under a %s schedule: the curves agree "
+            "until the learning rate changes and drift from step %d, because "
+            "Keras folds the learning rate into its momentum accumulator "
+            "(accum = m * accum - lr * grad), so a new rate rescales the "
+            "momentum carried over, where TF1's MomentumOptimizer applies lr "
+            "* accum: use compat_reg.optimizers.get(spec) "
+            "(compat_reg.optimizers.Momentum)" % (
+                schedule.get("kind"), result.first_bad))
 
 
 def _check_penalty(result):
@@ -274,6 +316,8 @@ def _check_curves(result, explained):
     result.first_bad = min(bad)
     cause = None
     if not explained:
+        cause = _schedule_cause(result)
+    if not explained and cause is None:
         if result.candidate.env.get("optimizers") == "keras" or (
                 result.reference.env.get("optimizers") == "keras"):
             cause = ("the curves agree at step 0 and drift from step %d: "
@@ -325,6 +369,7 @@ def measure(candidate, reference):
     result = Comparison(candidate, reference)
     same_start = _check_start(result)
     _check_hparams(result)
+    _check_decay_biases(result)
     if same_start:
         _check_penalty(result)
     else:

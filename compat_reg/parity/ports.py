@@ -126,7 +126,25 @@ WRONG_PORTS = collections.OrderedDict([
                                   name="bn-inference")),
     ("checkpoint-swapped", lambda: Port(initial=swapped_checkpoint_names,
                                         name="checkpoint-swapped")),
+    # Keras SGD(momentum) under the spec's schedule (convnet_bn)
+    ("momentum-schedule", lambda: Port(optimizer=_native("momentum-schedule"),
+                                       name="momentum-schedule")),
+    # Keras AdamW given contrib's weight_decay as is, not weight_decay / lr
+    ("wd-no-lr", lambda: Port(optimizer=_native("wd-no-lr-mapping"),
+                              name="wd-no-lr")),
+    # Keras AdamW decaying the biases too (no exclude_from_weight_decay)
+    ("wd-on-biases", lambda: Port(optimizer=_native("wd-on-biases"),
+                                  name="wd-on-biases")),
 ])
+
+
+def _native(wrong):
+    """WRONG: the straight native-Keras port of an optimizer spec (see
+    ``compat_reg.optimizers.keras_native``'s ``wrong``)."""
+    def make(spec):
+        from compat_reg import optimizers
+        return optimizers.keras_native(spec, wrong=wrong)
+    return make
 
 
 def get(name):

@@ -111,3 +111,57 @@ def test_a_swapped_checkpoint_name_is_named(runs):
     assert ("conv1/BatchNorm/beta holds the reference's conv1/BatchNorm/gamma"
             in message)
     assert "name mapping is wrong" in message
+
+
+@pytest.mark.parametrize("workload", ("adam_exp_decay", "adamw"))
+@pytest.mark.parametrize("backend", TF2_BACKENDS)
+def test_schedule_and_decoupled_decay_match_tf1(runs, workload, backend):
+    """TF1's exponential_decay on global_step, contrib's AdamWOptimizer:
+    compat_reg.optimizers reproduces both."""
+    require(backend)
+    result = measure.measure(runs.get(workload, backend, epochs=2),
+                             runs.get(workload, "tf1-graph", epochs=2))
+    assert result.ok, result.message()
+    hparams = result.candidate.port["optimizer"]
+    reference = result.reference.port["optimizer"]
+    if workload == "adamw":
+        assert hparams["weight_decay"] == pytest.approx(reference["weight_decay"])
+        assert hparams["decay_biases"] is False
+    else:
+        assert hparams["schedule"] == reference["schedule"]
+
+
+def _wrong(workload, backend, port, epochs, runs):
+    require(backend)
+    from compat_reg import _compat
+    if port.startswith("wd-") and not _compat.KERAS_WEIGHT_DECAY:
+        pytest.skip("this Keras has no weight_decay (Keras < 2.11)")
+    work = workloads.builtin(workload).truncated(epochs)
+    return measure.measure(backends.run(work, backend, port=ports.get(port)),
+                           runs.get(workload, "tf1-graph", epochs=epochs))
+
+
+def test_keras_momentum_under_a_schedule_is_named(runs):
+    result = _wrong("convnet_bn", "tf2-keras", "momentum-schedule", None, runs)
+    assert not result.ok
+    boundary = result.reference.workload["config"]["schedule"]["boundaries"][0]
+    # the same until the rate drops (after step `boundary`), off after it
+    assert result.first_bad > boundary
+    assert "folds the learning rate into its momentum accumulator" in result.message()
+    assert "compat_reg.optimizers" in result.message()
+
+
+def test_weight_decay_without_the_lr_mapping_is_named(runs):
+    result = _wrong("adamw", "tf2-keras", "wd-no-lr", 1, runs)
+    assert not result.ok
+    reference = result.reference.port["optimizer"]
+    # Keras' decay per step is lr * weight_decay: lr times too small
+    assert result.candidate.port["optimizer"]["weight_decay"] == pytest.approx(
+        reference["weight_decay"] * reference["lr"], rel=1e-6)
+    assert "weight_decay=0.0001 / lr" in result.message()
+
+
+def test_weight_decay_on_biases_is_named(runs):
+    result = _wrong("adamw", "tf2-fit", "wd-on-biases", 1, runs)
+    assert not result.ok
+    assert "exclude_from_weight_decay(var_names=['bias'])" in result.message()
