@@ -503,3 +503,23 @@ class OptimizerAdapter(moves.Optimizer if KERAS_OPTIMIZER_API else object):
                 grads_and_vars, *args, **kwargs)
             self.after_apply([g for g, _ in grads_and_vars])
             return result
+
+
+# Keras' own decoupled weight decay: ``weight_decay=`` on the optimizers of
+# the Keras >= 2.11 optimizer API (Keras multiplies it by the learning rate:
+# ``var -= var * weight_decay * lr``), and its ``AdamW`` class, which Keras
+# 2.11 has only as ``optimizers.experimental.AdamW`` (measured on tf211:
+# ``tf.keras.optimizers.AdamW`` absent; tf212 on: present). TF 1.15 and
+# Keras 2.0-2.10 (legacy OptimizerV2) have neither: None / False there.
+KERAS_WEIGHT_DECAY = KERAS_OPTIMIZER_API
+
+
+def keras_adamw():
+    """Keras' ``AdamW`` class, or None where this Keras has none."""
+    if not KERAS_WEIGHT_DECAY:
+        return None
+    found = getattr(keras.optimizers, "AdamW", None)
+    if found is None:
+        experimental = getattr(keras.optimizers, "experimental", None)
+        found = getattr(experimental, "AdamW", None)
+    return found

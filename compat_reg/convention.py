@@ -28,7 +28,10 @@ import collections
 
 __all__ = ["Scale", "Factory", "FACTORIES", "FACTORY", "NAMES", "SCALED",
            "KERAS_CLASSES", "KERAS_ALIASES", "to_keras", "TF1Optimizer",
-           "TF1_OPTIMIZERS", "OPTIMIZER", "SPEC_KEYS", "tf1_arguments"]
+           "TF1_OPTIMIZERS", "OPTIMIZER", "SPEC_KEYS", "tf1_arguments",
+           "Schedule", "SCHEDULES", "SCHEDULE", "WeightDecay", "WEIGHT_DECAY",
+           "OptimizerSpec", "parse_optimizer", "schedule_arguments",
+           "DECAY_BIASES_DEFAULT", "BIAS_NAME"]
 
 # One scale argument of a contrib factory: its name, the keyword of the Keras
 # class that takes it, and the factor from contrib's convention to Keras'.
@@ -119,29 +122,217 @@ TF1_OPTIMIZERS = (
                  "Adam", {"learning_rate": "learning_rate", "beta1": "beta_1",
                           "beta2": "beta_2", "epsilon": "epsilon"},
                  {"epsilon": 1e-07}),
+    # contrib.opt's decoupled weight decay (``WEIGHT_DECAY`` below): the class
+    # is ``tf.contrib.opt``'s, and Keras' ``weight_decay`` is not contrib's.
+    TF1Optimizer("adamw", "AdamWOptimizer", ("lr", "weight_decay"),
+                 {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-08},
+                 "AdamW", {"learning_rate": "learning_rate", "beta1": "beta_1",
+                           "beta2": "beta_2", "epsilon": "epsilon",
+                           "weight_decay": "weight_decay"},
+                 {"epsilon": 1e-07}),
+    TF1Optimizer("momentumw", "MomentumWOptimizer",
+                 ("lr", "momentum", "weight_decay"), {"use_nesterov": False},
+                 "SGD", {"learning_rate": "learning_rate",
+                         "momentum": "momentum", "use_nesterov": "nesterov",
+                         "weight_decay": "weight_decay"},
+                 {}),
 )
 OPTIMIZER = collections.OrderedDict((o.spec, o) for o in TF1_OPTIMIZERS)
 
 # A spec key whose TF1 keyword differs (every other key is TF1's keyword).
 SPEC_KEYS = {"lr": "learning_rate"}
 
+# contrib.opt's decoupled weight decay (``tf.contrib.opt.AdamWOptimizer``,
+# ``MomentumWOptimizer``): the spec name, contrib's class, the TF1 optimizer
+# it extends, and how the spec's absolute ``weight_decay`` (contrib decays
+# ``var -= weight_decay * var`` each step, no learning rate in it) becomes
+# the ``weight_decay`` of Keras' own optimizer, which Keras multiplies by the
+# learning rate: divided by the (initial) learning rate. ``decay_biases``
+# (spec key, default True: contrib decays every variable it updates) False
+# keeps variables whose TF1 name contains ``"bias"`` out of the decay.
+WeightDecay = collections.namedtuple(
+    "WeightDecay", "spec contrib_class base keras_weight_decay")
 
-def tf1_arguments(spec):
-    """``(TF1Optimizer, {TF1 keyword: value})`` of an optimizer spec.
+WEIGHT_DECAY = collections.OrderedDict([
+    ("adamw", WeightDecay("adamw", "tf.contrib.opt.AdamWOptimizer", "adam",
+                          "weight_decay / learning_rate")),
+    ("momentumw", WeightDecay("momentumw", "tf.contrib.opt.MomentumWOptimizer",
+                              "momentum", "weight_decay / learning_rate")),
+])
+DECAY_BIASES_DEFAULT = True
+BIAS_NAME = "bias"
 
-    ``spec`` is a golden ``config`` (or any dict) with ``"optimizer"`` and its
-    keys; a key left out or ``None`` takes TF1's default, keys of no use to
-    that optimizer are ignored:
+# TF1's learning-rate schedules, the spec's optional ``"schedule"`` dict: its
+# ``kind``, TF1's function in ``tf.compat.v1.train`` and the name of its step
+# argument, whether it starts from the spec's ``lr`` (its ``learning_rate``),
+# the keys without a default, TF1's defaults for the rest, and Keras' class
+# with its keyword for each TF1 keyword (Keras' defaults are TF1's).
+Schedule = collections.namedtuple(
+    "Schedule", "kind tf1_function step_arg takes_lr required defaults "
+    "keras_class keras_args")
 
-    >>> entry, args = tf1_arguments({"optimizer": "adam", "lr": 0.001,
-    ...                              "epsilon": None, "momentum": 0.9})
-    >>> entry.tf1_class, sorted(args.items())
-    ('AdamOptimizer', [('beta1', 0.9), ('beta2', 0.999), ('epsilon', 1e-08), \
-('learning_rate', 0.001)])
-    >>> tf1_arguments({"optimizer": "rmsprop", "lr": 0.1})
+SCHEDULES = (
+    Schedule("exponential_decay", "exponential_decay", "global_step", True,
+             ("decay_steps", "decay_rate"), {"staircase": False},
+             "ExponentialDecay", {"learning_rate": "initial_learning_rate",
+                                  "decay_steps": "decay_steps",
+                                  "decay_rate": "decay_rate",
+                                  "staircase": "staircase"}),
+    Schedule("piecewise_constant", "piecewise_constant", "x", False,
+             ("boundaries", "values"), {},
+             "PiecewiseConstantDecay", {"boundaries": "boundaries",
+                                        "values": "values"}),
+    Schedule("polynomial_decay", "polynomial_decay", "global_step", True,
+             ("decay_steps",), {"end_learning_rate": 0.0001, "power": 1.0,
+                                "cycle": False},
+             "PolynomialDecay", {"learning_rate": "initial_learning_rate",
+                                 "decay_steps": "decay_steps",
+                                 "end_learning_rate": "end_learning_rate",
+                                 "power": "power", "cycle": "cycle"}),
+)
+SCHEDULE = collections.OrderedDict((s.kind, s) for s in SCHEDULES)
+
+# A parsed optimizer spec: the ``TF1Optimizer`` entry, ``{TF1 keyword:
+# value}``, the ``Schedule`` entry and ``{TF1 keyword: value}`` of its
+# function (``learning_rate`` included where it takes one; no step), or None
+# twice, and ``decay_biases`` (None for optimizers without weight decay).
+OptimizerSpec = collections.namedtuple(
+    "OptimizerSpec", "entry args schedule schedule_args decay_biases")
+
+
+def _is_number(value):
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and value == value and abs(value) != float("inf"))
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _schedule_value(kind, key, value):
+    """A schedule argument, checked: ``(key, value)`` or a ValueError."""
+    where = "schedule %r: %r" % (kind, key)
+    if key in ("staircase", "cycle"):
+        if not isinstance(value, bool):
+            raise ValueError("%s must be True or False, got %r" % (where, value))
+        return value
+    if key == "decay_steps":
+        if not _is_int(value) or value < 1:
+            raise ValueError("%s must be a positive integer, got %r" % (
+                where, value))
+        return value
+    if key == "boundaries":
+        if (not isinstance(value, (list, tuple)) or not value
+                or not all(_is_int(b) for b in value)):
+            raise ValueError("%s must be a non-empty list of integer steps, "
+                             "got %r" % (where, value))
+        if any(b >= c for b, c in zip(value[:-1], value[1:])):
+            raise ValueError("%s must increase strictly, got %r" % (
+                where, value))
+        return list(value)
+    if key == "values":
+        if (not isinstance(value, (list, tuple)) or not value
+                or not all(_is_number(v) for v in value)):
+            raise ValueError("%s must be a list of finite learning rates, got "
+                             "%r" % (where, value))
+        return [float(v) for v in value]
+    if not _is_number(value):
+        raise ValueError("%s must be a finite number, got %r" % (where, value))
+    if key == "decay_rate" and value <= 0:
+        raise ValueError("%s must be positive, got %r" % (where, value))
+    return float(value)
+
+
+def schedule_arguments(spec, lr=None):
+    """``(Schedule, {TF1 keyword: value})`` of ``spec["schedule"]``, or None.
+
+    Keys left out take TF1's defaults; unknown keys are an error.
+    ``piecewise_constant`` starts at ``values[0]``: the spec's ``lr`` may be
+    left out, and if given must equal it.
+
+    >>> entry, args = schedule_arguments(
+    ...     {"lr": 0.1, "schedule": {"kind": "exponential_decay",
+    ...                              "decay_steps": 100, "decay_rate": 0.5}})
+    >>> entry.tf1_function, sorted(args.items())
+    ('exponential_decay', [('decay_rate', 0.5), ('decay_steps', 100), \
+('learning_rate', 0.1), ('staircase', False)])
+    >>> schedule_arguments({"lr": 0.1, "schedule": {
+    ...     "kind": "piecewise_constant", "boundaries": [10],
+    ...     "values": [0.5, 0.05]}})
     Traceback (most recent call last):
     ...
-    ValueError: unknown optimizer 'rmsprop': expected one of 'adam', 'momentum', 'sgd'
+    ValueError: schedule 'piecewise_constant' starts at values[0] = 0.5, but \
+the spec's lr is 0.1: leave lr out or make it 0.5
+    """
+    schedule = spec.get("schedule")
+    if schedule is None:
+        return None
+    if not isinstance(schedule, dict):
+        raise ValueError("'schedule' must be a dict like {'kind': "
+                         "'exponential_decay', ...}, got %r" % (schedule,))
+    kind = schedule.get("kind")
+    if kind not in SCHEDULE:
+        raise ValueError("unknown schedule kind %r: expected one of %s" % (
+            kind, ", ".join(repr(k) for k in SCHEDULE)))
+    entry = SCHEDULE[kind]
+    known = set(entry.required) | set(entry.defaults) | {"kind"}
+    unknown = sorted(set(schedule) - known)
+    if unknown:
+        raise ValueError("schedule %r has no %s: its keys are %s" % (
+            kind, ", ".join(repr(k) for k in unknown),
+            ", ".join(repr(k) for k in sorted(known))))
+    missing = [key for key in entry.required if schedule.get(key) is None]
+    if missing:
+        raise ValueError("schedule %r is missing %s" % (
+            kind, ", ".join(repr(k) for k in missing)))
+    args = collections.OrderedDict()
+    lr = spec.get("lr") if lr is None else lr
+    if entry.takes_lr:
+        if lr is None:
+            raise ValueError("schedule %r decays the spec's 'lr', which is "
+                             "missing" % kind)
+        if not _is_number(lr):
+            raise ValueError("schedule %r: the spec's 'lr' must be a finite "
+                             "number, got %r" % (kind, lr))
+        args["learning_rate"] = float(lr)
+    for key in entry.required:
+        args[key] = _schedule_value(kind, key, schedule[key])
+    for key, default in sorted(entry.defaults.items()):
+        value = schedule.get(key)
+        args[key] = default if value is None else _schedule_value(
+            kind, key, value)
+    if kind == "piecewise_constant":
+        if len(args["values"]) != len(args["boundaries"]) + 1:
+            raise ValueError("schedule 'piecewise_constant' needs one value "
+                             "more than boundaries, got %d boundaries and %d "
+                             "values" % (len(args["boundaries"]),
+                                         len(args["values"])))
+        if lr is not None and (not _is_number(lr)
+                               or float(lr) != args["values"][0]):
+            raise ValueError("schedule 'piecewise_constant' starts at "
+                             "values[0] = %r, but the spec's lr is %r: leave lr"
+                             " out or make it %r" % (args["values"][0], lr,
+                                                     args["values"][0]))
+    return entry, args
+
+
+def parse_optimizer(spec):
+    """An ``OptimizerSpec``: the whole optimizer spec, checked.
+
+    ``spec`` is a golden ``config`` (or any dict) with ``"optimizer"`` and its
+    keys; a key left out or ``None`` takes TF1's default; keys of no use to
+    any optimizer are ignored, but ``"weight_decay"``/``"decay_biases"`` on
+    an optimizer without weight decay are an error (the decay would be lost).
+
+    >>> parsed = parse_optimizer({"optimizer": "adamw", "lr": 0.001,
+    ...                           "weight_decay": 1e-4, "decay_biases": False})
+    >>> parsed.entry.tf1_class, parsed.args["weight_decay"], parsed.decay_biases
+    ('AdamWOptimizer', 0.0001, False)
+    >>> parse_optimizer({"optimizer": "adam", "lr": 0.1, "weight_decay": 1e-4})
+    Traceback (most recent call last):
+    ...
+    ValueError: 'adam' has no weight decay: use 'adamw' for contrib's \
+AdamWOptimizer (spec has weight_decay=0.0001)
     """
     if not isinstance(spec, dict):
         raise TypeError("optimizer spec must be a dict like "
@@ -153,13 +344,68 @@ def tf1_arguments(spec):
         raise ValueError("unknown optimizer %r: expected one of %s" % (
             kind, ", ".join(repr(k) for k in sorted(OPTIMIZER))))
     entry = OPTIMIZER[kind]
-    missing = [key for key in entry.required if spec.get(key) is None]
+    schedule = schedule_arguments(spec)
+    lr = spec.get("lr")
+    if lr is None and schedule is not None and not schedule[0].takes_lr:
+        lr = schedule[1]["values"][0]  # piecewise_constant: its first value
+    filled = dict(spec, lr=lr)
+    missing = [key for key in entry.required if filled.get(key) is None]
     if missing:
         raise ValueError("optimizer spec %r for %r is missing %s" % (
             spec, kind, ", ".join(repr(k) for k in missing)))
+    decay_biases = None
+    if kind in WEIGHT_DECAY:
+        wd = spec["weight_decay"]
+        if not _is_number(wd) or wd < 0:
+            raise ValueError("weight_decay must be a finite number >= 0 "
+                             "(contrib's absolute decay per step), got %r" % (
+                                 wd,))
+        decay_biases = spec.get("decay_biases")
+        if decay_biases is None:
+            decay_biases = DECAY_BIASES_DEFAULT
+        elif not isinstance(decay_biases, bool):
+            raise ValueError("decay_biases must be True or False, got %r" % (
+                decay_biases,))
+    else:
+        for key in ("weight_decay", "decay_biases"):
+            if spec.get(key) is not None:
+                with_wd = [w.spec for w in WEIGHT_DECAY.values()
+                           if w.base == kind]
+                hint = ("use %r for contrib's %s" % (with_wd[0], WEIGHT_DECAY[
+                    with_wd[0]].contrib_class.split(".")[-1])
+                        if with_wd else "contrib had none for it")
+                raise ValueError("%r has no weight decay: %s (spec has %s=%r)"
+                                 % (kind, hint, key, spec[key]))
     args = collections.OrderedDict(
-        (SPEC_KEYS.get(key, key), spec[key]) for key in entry.required)
+        (SPEC_KEYS.get(key, key), filled[key]) for key in entry.required)
+    if "weight_decay" in args:
+        args["weight_decay"] = float(args["weight_decay"])
     for key, default in sorted(entry.defaults.items()):
         value = spec.get(key)
         args[key] = default if value is None else type(default)(value)
-    return entry, args
+    return OptimizerSpec(entry, args, schedule and schedule[0],
+                         schedule and schedule[1], decay_biases)
+
+
+def tf1_arguments(spec):
+    """``(TF1Optimizer, {TF1 keyword: value})`` of an optimizer spec.
+
+    ``spec`` is a golden ``config`` (or any dict) with ``"optimizer"`` and its
+    keys; a key left out or ``None`` takes TF1's default, keys of no use to
+    that optimizer are ignored (``parse_optimizer`` checks the rest: the
+    schedule, the weight decay). Under a schedule ``learning_rate`` is the
+    initial rate:
+
+    >>> entry, args = tf1_arguments({"optimizer": "adam", "lr": 0.001,
+    ...                              "epsilon": None, "momentum": 0.9})
+    >>> entry.tf1_class, sorted(args.items())
+    ('AdamOptimizer', [('beta1', 0.9), ('beta2', 0.999), ('epsilon', 1e-08), \
+('learning_rate', 0.001)])
+    >>> tf1_arguments({"optimizer": "rmsprop", "lr": 0.1})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown optimizer 'rmsprop': expected one of 'adam', 'adamw', \
+'momentum', 'momentumw', 'sgd'
+    """
+    parsed = parse_optimizer(spec)
+    return parsed.entry, parsed.args

@@ -202,8 +202,9 @@ def from_golden(path):
                  record["curves"], record["per_epoch"], weights, path)
 
 
-# The hyper-parameters a trace records, by their spec keys.
-HPARAM_KEYS = ("lr", "momentum", "beta1", "beta2", "epsilon")
+# The hyper-parameters a trace records, by their spec keys (``weight_decay``:
+# contrib's absolute decay, for ``adamw``/``momentumw`` only).
+HPARAM_KEYS = ("lr", "momentum", "beta1", "beta2", "epsilon", "weight_decay")
 
 
 def hparam_keys(kind):
@@ -308,7 +309,7 @@ def _qualname(optimizer):
 # Keras ``get_config()``, else TF1's private attribute (TF1 has no config).
 _CONFIG_NAMES = {"lr": ("learning_rate", "lr"), "momentum": ("momentum",),
                  "beta1": ("beta_1", "beta1"), "beta2": ("beta_2", "beta2"),
-                 "epsilon": ("epsilon",)}
+                 "epsilon": ("epsilon",), "weight_decay": ("weight_decay",)}
 
 
 def _tf1_attribute(optimizer, key):
@@ -321,16 +322,110 @@ def _tf1_attribute(optimizer, key):
     return None
 
 
+def _plain(value):
+    """A schedule argument as JSON keeps it (ints, bools, lists stay)."""
+    if isinstance(value, (bool, int)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return _number(value)
+
+
+def _schedule_record(kind, arguments):
+    """``(initial rate, {"kind", TF1 keyword: value})`` of a schedule."""
+    record = collections.OrderedDict([("kind", kind)])
+    for key in sorted(arguments):
+        if key != "learning_rate":
+            record[key] = _plain(arguments[key])
+    if "learning_rate" in arguments:
+        initial = arguments["learning_rate"]
+    else:  # piecewise_constant starts at its first value
+        initial = (arguments.get("values") or [None])[0]
+    return initial, record
+
+
+def _keras_schedule(value):
+    """``(initial rate, record)`` of a serialized Keras schedule (Keras' own
+    classes or compat_reg's ``TF1Schedule``), or None if ``value`` is none."""
+    if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
+        return None
+    name = str(value.get("class_name", "")).split(">")[-1]
+    config = value["config"]
+    if name == "TF1Schedule":
+        return _schedule_record(config.get("kind"), dict(
+            (k, v) for k, v in config.items() if k != "kind"))
+    for entry in convention.SCHEDULES:
+        if entry.keras_class == name:
+            tf1_name = dict((v, k) for k, v in entry.keras_args.items())
+            return _schedule_record(entry.kind, dict(
+                (tf1_name[k], v) for k, v in config.items() if k in tf1_name))
+    return None, collections.OrderedDict([("kind", name)])
+
+
+def _optimizer_schedule(optimizer, config):
+    """The schedule an optimizer runs, read back from it, or None: a Keras
+    optimizer's serialized learning rate; for a TF1 optimizer (whose rate is
+    a tensor or a callable) what compat_reg.optimizers recorded on it."""
+    if config is not None:
+        return _keras_schedule(config.get("learning_rate"))
+    record = getattr(optimizer, "compat_reg_schedule", None)
+    if record is None:
+        return None
+    arguments = dict(record)
+    kind = arguments.pop("kind")
+    lr = getattr(optimizer, "compat_reg_schedule_lr", None)
+    if lr is not None:
+        arguments["learning_rate"] = lr
+    return _schedule_record(kind, arguments)
+
+
+def _keras_decays_biases(optimizer):
+    """False when Keras' ``exclude_from_weight_decay(var_names=...)`` keeps
+    a variable named ``bias`` out of a native Keras optimizer's decay."""
+    import re
+    names = list(getattr(optimizer, "_exclude_from_weight_decay_names",
+                         None) or [])
+    pattern = getattr(optimizer, "_exclude_from_weight_decay_pattern", None)
+    if pattern is not None:
+        names.append(pattern.pattern)
+    return not any(re.search(name, convention.BIAS_NAME) for name in names)
+
+
 def optimizer_hparams(optimizer, kind):
     """``{"kind", "class", "lr", ...}`` read back from the optimizer object,
-    so that a trace records what ran, not what was asked for."""
+    so that a trace records what ran, not what was asked for.
+
+    Under a schedule ``lr`` is the initial rate and ``"schedule"`` is
+    ``{"kind", TF1 keyword: value}``. For ``adamw``/``momentumw``,
+    ``weight_decay`` is contrib's absolute decay per step (a native Keras
+    optimizer's ``weight_decay`` times its initial rate; its own value is
+    ``keras_weight_decay``) and ``decay_biases`` whether biases decay (None
+    when unknown: contrib's class used directly). Old kinds without a
+    schedule record exactly the keys they always did.
+    """
     out = collections.OrderedDict([("kind", kind),
                                    ("class", _qualname(optimizer))])
     config = optimizer.get_config() if hasattr(optimizer, "get_config") else None
+    schedule = _optimizer_schedule(optimizer, config)
     for key in hparam_keys(kind):
-        if config is not None:
+        if key == "lr" and schedule is not None:
+            out[key] = _number(schedule[0])
+        elif config is not None:
             value = [config[n] for n in _CONFIG_NAMES[key] if n in config]
             out[key] = _number(value[0]) if value else None
         else:
             out[key] = _number(_tf1_attribute(optimizer, key))
+    if kind in convention.WEIGHT_DECAY:
+        if config is None:
+            out["decay_biases"] = getattr(optimizer, "_decay_biases", None)
+        elif "decay_biases" in config:  # compat_reg's: contrib's convention
+            out["decay_biases"] = bool(config["decay_biases"])
+        else:  # native Keras: weight_decay * learning rate per step
+            native = out.get("weight_decay")
+            out["keras_weight_decay"] = native
+            out["weight_decay"] = (native * out["lr"] if isinstance(
+                native, float) and isinstance(out["lr"], float) else native)
+            out["decay_biases"] = _keras_decays_biases(optimizer)
+    if schedule is not None:
+        out["schedule"] = schedule[1]
     return out
