@@ -173,20 +173,44 @@ def check_run(record, filename):
     return steps, epochs
 
 
+def _positive_ints(config, filename, key, count=None):
+    values = field(config, filename, key, list if count else int, "config")
+    items = values if count else [values]
+    if (count and len(items) != count) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0
+            for v in items):
+        raise InputError(filename, "config." + key, "is %s, expected %s" % (
+            _short(values), "%d positive integers" % count if count
+            else "a positive integer"))
+    return values
+
+
 def check_config(config, filename):
-    """A workload ``config``: sizes, activation, batch, epochs, optimizer."""
-    sizes = field(config, filename, "sizes", list, "config")
-    if len(sizes) < 2 or not all(isinstance(s, int) and not isinstance(
-            s, bool) and s > 0 for s in sizes):
-        raise InputError(filename, "config.sizes", "is %s, expected two or "
-                         "more positive layer widths" % _short(sizes))
-    field(config, filename, "activation", str, "config")
+    """A workload ``config``: its model (``mlp``: sizes, activation;
+    ``convnet``: image, filters, kernel_size, classes), batch, epochs and
+    optimizer (schedule and weight decay included)."""
+    model = config.get("model", "mlp")
+    if model == "mlp":
+        sizes = field(config, filename, "sizes", list, "config")
+        if len(sizes) < 2 or not all(isinstance(s, int) and not isinstance(
+                s, bool) and s > 0 for s in sizes):
+            raise InputError(filename, "config.sizes", "is %s, expected two or "
+                             "more positive layer widths" % _short(sizes))
+        field(config, filename, "activation", str, "config")
+    elif model == "convnet":
+        _positive_ints(config, filename, "image", 3)
+        for key in ("filters", "kernel_size", "classes"):
+            _positive_ints(config, filename, key)
+        field(config, filename, "batch_norm", dict, "config")
+    else:
+        raise InputError(filename, "config.model", "is %r, expected 'mlp' or "
+                         "'convnet'" % (model,))
     for key in ("batch", "epochs"):
         if field(config, filename, key, int, "config") < 1:
             raise InputError(filename, "config." + key, "is %r, expected a "
                              "positive integer" % config[key])
     try:
-        convention.tf1_arguments(config)
+        convention.parse_optimizer(config)
     except (TypeError, ValueError) as err:
         raise InputError(filename, "config.optimizer", str(err)) from None
     return config
