@@ -465,46 +465,46 @@ def _schedule_record(kind, arguments):
     return record
 
 
-if hasattr(_compat.keras.optimizers, "schedules"):
-    @_compat.register_keras_class
-    class TF1Schedule(_compat.keras.optimizers.schedules.LearningRateSchedule):
-        """TF1's ``tf.compat.v1.train`` schedule as a Keras schedule.
+# Keras' schedules exist on every TF this runs on (tf.keras of TF 1.15 too).
+@_compat.register_keras_class
+class TF1Schedule(_compat.keras.optimizers.schedules.LearningRateSchedule):
+    """TF1's ``tf.compat.v1.train`` schedule as a Keras schedule.
 
-        ``kind`` is ``"exponential_decay"``, ``"piecewise_constant"`` or
-        ``"polynomial_decay"``; the other arguments are that function's, by
-        TF1's names, without its step (a Keras optimizer passes
-        ``iterations``, the count of steps already applied: what TF1's
-        ``global_step`` was when ``minimize(global_step=...)`` read it).
-        The value is TF1's function's, computed as a graph (eagerly too),
-        so it is the rate TF1's Session used, bit for bit.
+    ``kind`` is ``"exponential_decay"``, ``"piecewise_constant"`` or
+    ``"polynomial_decay"``; the other arguments are that function's, by
+    TF1's names, without its step (a Keras optimizer passes
+    ``iterations``, the count of steps already applied: what TF1's
+    ``global_step`` was when ``minimize(global_step=...)`` read it).
+    The value is TF1's function's, computed as a graph (eagerly too),
+    so it is the rate TF1's Session used, bit for bit.
 
-        >>> schedule = TF1Schedule("piecewise_constant", boundaries=[10],
-        ...                        values=[0.1, 0.01])
-        >>> [round(float(schedule(step)), 6) for step in (0, 10, 11)]
-        [0.1, 0.1, 0.01]
-        >>> TF1Schedule("exponential_decay", learning_rate=0.1, decay_steps=0,
-        ...             decay_rate=0.5)
-        Traceback (most recent call last):
-        ...
-        ValueError: schedule 'exponential_decay': 'decay_steps' must be a positive integer, got 0
-        """
+    >>> schedule = TF1Schedule("piecewise_constant", boundaries=[10],
+    ...                        values=[0.1, 0.01])
+    >>> [round(float(schedule(step)), 6) for step in (0, 10, 11)]
+    [0.1, 0.1, 0.01]
+    >>> TF1Schedule("exponential_decay", learning_rate=0.1, decay_steps=0,
+    ...             decay_rate=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: schedule 'exponential_decay': 'decay_steps' must be a positive integer, got 0
+    """
 
-        def __init__(self, kind, **arguments):
-            spec = {"lr": arguments.pop("learning_rate", None),
-                    "schedule": dict(arguments, kind=kind)}
-            _, checked = convention.schedule_arguments(spec)
-            super(TF1Schedule, self).__init__()
-            self.kind = kind
-            self.arguments = checked
-            self._schedule = _GraphSchedule(kind, checked)
+    def __init__(self, kind, **arguments):
+        spec = {"lr": arguments.pop("learning_rate", None),
+                "schedule": dict(arguments, kind=kind)}
+        _, checked = convention.schedule_arguments(spec)
+        super(TF1Schedule, self).__init__()
+        self.kind = kind
+        self.arguments = checked
+        self._schedule = _GraphSchedule(kind, checked)
 
-        def __call__(self, step):
-            return self._schedule(step)
+    def __call__(self, step):
+        return self._schedule(step)
 
-        def get_config(self):
-            config = dict(self.arguments)
-            config["kind"] = self.kind
-            return config
+    def get_config(self):
+        config = dict(self.arguments)
+        config["kind"] = self.kind
+        return config
 
 
 # ---------------------------------------------------------------------------

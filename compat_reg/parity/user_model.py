@@ -94,8 +94,9 @@ def map_variables(tf1_vars, keras_weights, variable_map=None):
     if variable_map is None:
         if len(tf1_vars) != len(keras_weights):
             raise ValueError(
-                "the TF1 graph has %d variables, the Keras model %d weights: "
-                "pass variable_map (compat_reg.checkpoints' report has one: "
+                "the TF1 graph has %d variables, the Keras model %d weights "
+                "(trainable ones only, unless build_graph takes (x, training)):"
+                " pass variable_map (compat_reg.checkpoints' report has one: "
                 ".variable_map())" % (len(tf1_vars), len(keras_weights)))
         mapped = _by_role(tf1_vars, keras_weights)
     else:
