@@ -505,6 +505,31 @@ class OptimizerAdapter(moves.Optimizer if KERAS_OPTIMIZER_API else object):
             return result
 
 
+# What ``compat-reg parity run --strategy`` (compat_reg.parity.distributed)
+# needs from tf.distribute, looked up by name: None when everything is there,
+# else the first missing API (TF 1.15's strategies are graph-mode, TF 2.0-2.3
+# lack the first three: they came in TF 2.4).
+def _distributed_parity_missing():
+    if TF1:
+        return "eager tf.distribute (TensorFlow 2)"
+    needed = [
+        ("tf.distribute.MultiWorkerMirroredStrategy", tf.distribute,
+         "MultiWorkerMirroredStrategy"),
+        ("tf.distribute.experimental.CommunicationOptions",
+         tf.distribute.experimental, "CommunicationOptions"),
+        ("tf.distribute.Strategy.experimental_distribute_values_from_function",
+         tf.distribute.Strategy, "experimental_distribute_values_from_function"),
+        ("tf.nn.compute_average_loss", tf.nn, "compute_average_loss"),
+    ]
+    for name, owner, attribute in needed:
+        if not hasattr(owner, attribute):
+            return name
+    return None
+
+
+DISTRIBUTED_PARITY_MISSING = _distributed_parity_missing()
+
+
 # Keras' own decoupled weight decay: ``weight_decay=`` on the optimizers of
 # the Keras >= 2.11 optimizer API (Keras multiplies it by the learning rate:
 # ``var -= var * weight_decay * lr``), and its ``AdamW`` class, which Keras
@@ -523,3 +548,22 @@ def keras_adamw():
         experimental = getattr(keras.optimizers, "experimental", None)
         found = getattr(experimental, "AdamW", None)
     return found
+
+
+# What ``model.fit`` does under ``MultiWorkerMirroredStrategy`` (two worker
+# processes, measured by compat_reg.parity.distributed per env): "exact"
+# with Keras 2 (built in, keras 2.x, tf_keras: TF 2.10, 2.15, 2.21-legacy);
+# "raises" with Keras 3 (3.3.3 to 3.15.1): fit stops before its first step
+# with a ValueError (keras-team/keras#20585, tensorflow/tensorflow#72388).
+MULTIWORKER_FIT = "raises" if KERAS3 else "exact"
+
+
+# Whether a Keras optimizer's apply, called in a replica of a tf.distribute
+# strategy (a custom loop in strategy.run, or fit), sums the replicas'
+# gradients before updating the mirrored weights. Keras 3.0-3.4 do not: the
+# all-reduce ran inside merge_call, in cross-replica context, where it is a
+# no-op, so each replica applies its own gradient to its own copy and the
+# copies drift apart (measured on Keras 3.3.3; keras-team/keras#19308, fixed
+# in Keras 3.5 by keras-team/keras#19969). compat_reg.optimizers inherit it.
+OPTIMIZER_SUMS_REPLICA_GRADIENTS = not (
+    KERAS3 and _major_minor(KERAS_VERSION) < (3, 5))

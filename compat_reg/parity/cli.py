@@ -22,6 +22,8 @@ examples:
   compat-reg parity run --all --plot parity.png
   compat-reg parity run --workload adam_l2 --optimizers keras
   compat-reg parity run --workload sgd_l2 --port l2-unhalved   # see a wrong port fail
+  compat-reg parity run --strategy all --epochs 1   # one device, mirrored, 2 workers
+  compat-reg parity run --strategy mirrored --workload sgd_l2 --port penalty-unscaled
   compat-reg parity record --all --out-dir traces/mine
   compat-reg parity compare traces/ --golden --plot envs.png
   compat-reg parity replay sgd_l2 --backend tf2-keras
@@ -46,7 +48,8 @@ def positive_int(text):
 WORKLOAD_NAMES = ("sgd_none", "sgd_l2", "momentum_l1_l2", "adam_l2")
 BACKEND_NAMES = ("tf1-graph", "tf2-keras", "tf2-fit")
 PORT_NAMES = ("correct", "l2-unhalved", "no-penalty", "fit-double",
-              "adam-eps-default", "fresh-init")
+              "adam-eps-default", "fresh-init", "penalty-unscaled")
+STRATEGY_NAMES = ("mirrored", "multiworker", "all")
 
 
 def _training_options(parser):
@@ -58,7 +61,9 @@ def _training_options(parser):
     parser.add_argument(
         "--port", choices=PORT_NAMES, default="correct",
         help="train the tf2-* backends with a deliberately wrong port to see "
-             "how the harness diagnoses it (default: correct)")
+             "how the harness diagnoses it (default: correct; "
+             "penalty-unscaled, with --strategy: the custom loop adds the "
+             "whole penalty on every replica)")
     parser.add_argument(
         "--epochs", type=positive_int, default=None, metavar="N",
         help="train only the first N epochs (references are cut to match)")
@@ -101,6 +106,18 @@ def build_parser():
                      help="restrict to these backends (repeatable)")
     run.add_argument("--save-traces", metavar="DIR",
                      help="also write every trace to DIR")
+    run.add_argument(
+        "--strategy", action="append", choices=STRATEGY_NAMES,
+        help="also train tf2-keras (a custom loop in strategy.run, penalty "
+             "scaled per replica) and tf2-fit under tf.distribute, with the "
+             "same global batch, and compare with one device and the golden "
+             "traces: mirrored = MirroredStrategy over 2 logical CPUs in a "
+             "worker process; multiworker = MultiWorkerMirroredStrategy, 2 "
+             "worker processes on 127.0.0.1; all = both (repeatable)")
+    run.add_argument(
+        "--worker-timeout", type=positive_int, default=1200, metavar="SECONDS",
+        help="with --strategy: stop the workers of a strategy and fail after "
+             "this long (default 1200)")
     _training_options(run)
     _report_options(run)
 
@@ -161,10 +178,13 @@ def build_parser():
 
 def _port(args):
     from compat_reg.parity import ports
+    if args.port == "penalty-unscaled":
+        raise ValueError("--port penalty-unscaled needs parity run --strategy"
+                         " (on one device the replica factor is 1)")
     return ports.get(args.port)
 
 
-def _finish(args, results, out, pairs=()):
+def _finish(args, results, out, pairs=(), plot_results=None):
     from compat_reg.parity import report
     print(report.table(results, with_env=args.command == "compare"), file=out)
     if args.json:
@@ -172,7 +192,8 @@ def _finish(args, results, out, pairs=()):
         print("wrote %s" % args.json, file=out)
     if args.plot:
         from compat_reg.parity import plot
-        plot.plot(results, args.plot, args.plot_workload, pairs)
+        plot.plot(results if plot_results is None else plot_results,
+                  args.plot, args.plot_workload, pairs)
         print("wrote %s" % args.plot, file=out)
     return 0 if all(r.ok for r in results) else 1
 
@@ -182,20 +203,67 @@ def _header(out):
     print("; ".join("%s %s" % kv for kv in _compat.describe()[:5]), file=out)
 
 
-def cmd_run(args, out):
+def _save_traces(folder, traces):
     import os
+    for wname, by_backend in traces.items():
+        for bname, t in by_backend.items():
+            if bname != "golden":
+                t.save(os.path.join(folder, "%s__%s.json" % (
+                    wname, bname.replace(":", "-"))))
+
+
+def cmd_run_distributed(args, chosen, out, skipped=()):
+    """``run --strategy``: one device here, each strategy in its workers."""
+    import time
+    from compat_reg.parity import distributed
+    strategies = (list(distributed.STRATEGIES) if "all" in args.strategy
+                  else args.strategy)
+    reason = distributed.unavailable_reason()
+    if reason:
+        print("compat-reg parity run: error: --strategy: %s" % reason,
+              file=sys.stderr)
+        return 2
+    _header(out)
+    for reason in skipped:
+        print("skipped %s" % reason, file=out)
+    started = time.time()
+    try:
+        traces, results, runs = distributed.run_workloads(
+            chosen, strategies, args.backend, args.optimizers, args.port,
+            timeout=args.worker_timeout, op_determinism=True)
+    except distributed.WorkerFailed as err:
+        print("compat-reg parity run: error: --strategy: %s" % err,
+              file=sys.stderr)
+        return 2
+    for run in runs.values():
+        print(run.describe(), file=out)
+        if run.probe is not None:
+            print("  " + distributed.describe_probe(run.strategy, run.probe),
+                  file=out)
+    print("wall time, all setups: %.1f s" % (time.time() - started), file=out)
+    if args.save_traces:
+        _save_traces(args.save_traces, traces)
+    return _finish(args, results, out, plot_results=[
+        r for r in results if r.candidate.curves["total_loss"]])
+
+
+def cmd_run(args, out):
     from compat_reg.parity import runner, workloads
     names = args.workload or list(workloads.BUILTIN)
     chosen = [workloads.builtin(n).truncated(args.epochs) for n in names]
+    if args.strategy:
+        from compat_reg.parity import distributed
+        skipped = []
+        if not args.workload:  # the default: every workload a strategy takes
+            left = [distributed.unsupported(w) for w in chosen]
+            skipped = [r for r in left if r]
+            chosen = [w for w, r in zip(chosen, left) if r is None]
+        return cmd_run_distributed(args, chosen, out, skipped)
     _header(out)
     traces, results = runner.run_workloads(
         chosen, args.backend, args.optimizers, _port(args))
     if args.save_traces:
-        for wname, by_backend in traces.items():
-            for bname, t in by_backend.items():
-                if bname != "golden":
-                    t.save(os.path.join(args.save_traces,
-                                        "%s__%s.json" % (wname, bname)))
+        _save_traces(args.save_traces, traces)
     return _finish(args, results, out)
 
 

@@ -1,0 +1,115 @@
+"""One worker process of ``compat-reg parity run --strategy``.
+
+Started by ``compat_reg.parity.distributed.launch``, never by hand::
+
+    python -m compat_reg.parity._worker --strategy mirrored|multiworker \\
+        --spec SPEC.json --out-dir DIR --index I --run-id ID
+
+It sets its devices and threads before TensorFlow starts (two logical CPUs
+for ``mirrored``; one CPU and ``TF_CONFIG`` from its environment for
+``multiworker``), creates the strategy, trains every job of the spec and
+writes each trace to ``DIR/worker<I>/``, plus ``probe.json`` (worker 0,
+when the spec asks for the fit probe). Progress goes to stdout; an error
+ends it with a traceback on stderr and exit status 1.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m compat_reg.parity._worker")
+    parser.add_argument("--strategy", required=True,
+                        choices=("mirrored", "multiworker"))
+    parser.add_argument("--spec", required=True)
+    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--index", type=int, required=True)
+    parser.add_argument("--run-id", required=True,
+                        help="marks this run's processes (for /proc scans)")
+    return parser
+
+
+def _one_line(err, limit=300):
+    """``Type: first line ... last line`` of an error, at most ``limit``."""
+    lines = [line.strip() for line in str(err).strip().splitlines()
+             if line.strip()]
+    text = lines[0] if lines else ""
+    if len(lines) > 1:
+        text = "%s ... %s" % (text[:limit // 2], lines[-1])
+    return ("%s: %s" % (type(err).__name__, text))[:limit]
+
+
+def _save_error(path, job, err):
+    """What a failed fit job raised, where its trace would have gone."""
+    with open(path[:-len(".json")] + ".error", "w") as handle:
+        json.dump({"job": job, "error": _one_line(err),
+                   "traceback": traceback.format_exc()}, handle, indent=1)
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    with open(args.spec) as handle:
+        spec = json.load(handle)
+    from compat_reg.parity import distributed
+    started = time.time()
+    distributed.configure_process(args.strategy, spec.get("op_determinism"))
+    strategy = distributed.make_strategy(args.strategy)
+    out = os.path.join(args.out_dir, "worker%d" % args.index)
+    if not os.path.isdir(out):
+        os.makedirs(out)
+    print("worker %d: %s, %d replicas, ready after %.1f s" % (
+        args.index, type(strategy).__name__, strategy.num_replicas_in_sync,
+        time.time() - started), flush=True)
+    jobs = spec["jobs"]
+    for number, job in enumerate(jobs, 1):
+        began = time.time()
+        workload = distributed.load_workload(job)
+        path = os.path.join(out, distributed.trace_file(
+            job, args.strategy, spec["port"]))
+        try:
+            trace = distributed.run_job(strategy, args.strategy, workload,
+                                        job["backend"], spec["optimizers"],
+                                        job.get("port", spec["port"]))
+        except Exception as err:
+            # fit is Keras' own loop: an error there is a finding about this
+            # Keras (reported as a failed row), not a harness failure. Both
+            # workers raise it at the same point, before any all-reduce.
+            if job["backend"] != "tf2-fit":
+                raise
+            _save_error(path, job, err)
+            print("worker %d: job %d/%d %s %s:%s: fit raised %s" % (
+                args.index, number, len(jobs), workload.name, args.strategy,
+                job["backend"], _one_line(err)), flush=True)
+            continue
+        trace.save(path)
+        print("worker %d: job %d/%d %s %s: %d steps in %.1f s" % (
+            args.index, number, len(jobs), workload.name, trace.backend,
+            len(trace.curves["total_loss"]), time.time() - began), flush=True)
+    fit_jobs = [j for j in jobs if j["backend"] == "tf2-fit"]
+    if spec.get("probe") and fit_jobs:
+        penalised = [j for j in fit_jobs
+                     if distributed.load_workload(j).config.get("reg")]
+        workload = distributed.load_workload((penalised or fit_jobs)[0])
+        try:
+            probe = distributed.fit_probe(strategy, workload)
+        except Exception as err:  # as for fit jobs above
+            probe = {"error": _one_line(err)}
+        probe["workload"] = workload.name
+        if args.index == 0:
+            with open(os.path.join(out, "probe.json"), "w") as handle:
+                json.dump(probe, handle, indent=1)
+        print("worker %d: %s" % (args.index, distributed.describe_probe(
+            args.strategy, probe)), flush=True)
+    print("worker %d: done in %.1f s" % (args.index, time.time() - started),
+          flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
