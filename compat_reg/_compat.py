@@ -550,6 +550,15 @@ def keras_adamw():
     return found
 
 
+# The batch variance a training-mode ``BatchNormalization`` averages into its
+# moving variance: Keras 2 / tf_keras use TF's fused kernel, whose variance
+# for the moving average has Bessel's correction (``n / (n - 1)``), as TF1's
+# fused batch norm (slim, ``tf.layers``) had; Keras 3 averages the biased
+# batch variance (``ops.moments``). Measured on TF 2.21: a (4, 3, 3, 2)
+# batch gives Keras 3 exactly numpy's ``var(ddof=0)``, tf_keras ``ddof=1``.
+BATCH_NORM_MOVING_VARIANCE = "biased" if KERAS3 else "bessel"
+
+
 # What ``model.fit`` does under ``MultiWorkerMirroredStrategy`` (two worker
 # processes, measured by compat_reg.parity.distributed per env): "exact"
 # with Keras 2 (built in, keras 2.x, tf_keras: TF 2.10, 2.15, 2.21-legacy);
