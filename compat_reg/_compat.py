@@ -457,6 +457,22 @@ def tf_variable(variable):
     return value if isinstance(value, tf.Variable) else variable
 
 
+def _summed_over_replicas(grads):
+    """The gradients summed over a strategy's replicas (in a replica
+    context with more than one replica), else as they are: what Keras 3.5+
+    does inside ``apply`` and Keras 3.0-3.4 fail to do (see
+    ``OPTIMIZER_SUMS_REPLICA_GRADIENTS``)."""
+    if not tf.distribute.has_strategy() or (
+            tf.distribute.in_cross_replica_context()):
+        return grads
+    context = tf.distribute.get_replica_context()
+    present = [g for g in grads if g is not None]
+    if context.num_replicas_in_sync == 1 or not present:
+        return grads
+    summed = iter(context.all_reduce(tf.distribute.ReduceOp.SUM, present))
+    return [None if g is None else next(summed) for g in grads]
+
+
 class OptimizerAdapter(moves.Optimizer if KERAS_OPTIMIZER_API else object):
     """The Keras Optimizer of this ``tf.keras``, with one interface for 2 and 3.
 
@@ -491,6 +507,8 @@ class OptimizerAdapter(moves.Optimizer if KERAS_OPTIMIZER_API else object):
     if KERAS3:
         def apply(self, grads, trainable_variables=None):
             grads = list(grads)
+            if not OPTIMIZER_SUMS_REPLICA_GRADIENTS:
+                grads = _summed_over_replicas(grads)
             result = super(OptimizerAdapter, self).apply(
                 grads, trainable_variables)
             if grads:
@@ -576,3 +594,12 @@ MULTIWORKER_FIT = "raises" if KERAS3 else "exact"
 # in Keras 3.5 by keras-team/keras#19969). compat_reg.optimizers inherit it.
 OPTIMIZER_SUMS_REPLICA_GRADIENTS = not (
     KERAS3 and _major_minor(KERAS_VERSION) < (3, 5))
+
+# ``MIRRORED_FIT`` is what ``fit`` does with Keras' own optimizers. With
+# compat_reg.optimizers, which sum the replicas' gradients themselves where
+# Keras 3.0-3.4 do not (``OptimizerAdapter.apply``), Keras 3.3-3.4's fit
+# shows the same unscaled loss as 3.5-3.7: every step applied once per
+# replica (measured on Keras 3.3.3 by compat_reg.parity.distributed's probe).
+MIRRORED_FIT_EXACT_OPTIMIZERS = ("step-times-replicas"
+                                 if MIRRORED_FIT == "data-loss-drift"
+                                 else MIRRORED_FIT)

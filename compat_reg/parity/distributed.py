@@ -78,7 +78,9 @@ FIT_CAUSES = {
         "Keras %s's fit under a strategy sums the replicas' gradients of "
         "losses it never divided by the number of replicas, so every step, "
         "penalty included, is applied num_replicas times (keras-team/keras"
-        "#19891, Keras 3.5-3.7, fixed in 3.8 by keras-team/keras#20609)"),
+        "#19891, Keras 3.5-3.7, fixed in 3.8 by keras-team/keras#20609; "
+        "on Keras 3.3-3.4 too once the gradients are summed, as "
+        "compat_reg.optimizers do)"),
 }
 
 
@@ -1014,12 +1016,13 @@ def fit_cause(probe, strategy_class="MirroredStrategy"):
                     "%.3gx (differs by %.3g)" % (
                         penalty["ratio"], penalty["difference"])
                     if penalty else "- (no penalty)"))
-    known = FIT_CAUSES.get(_compat.MIRRORED_FIT)
+    # the probe and the harness's fit train with compat_reg.optimizers
+    behaviour = _compat.MIRRORED_FIT_EXACT_OPTIMIZERS
+    known = FIT_CAUSES.get(behaviour)
     if known:
         return ("%s: %s (compat_reg._compat.MIRRORED_FIT = %r). Not the port:"
                 " train with a custom loop, or a Keras without it" % (
-                    measured, known % _compat.KERAS_VERSION,
-                    _compat.MIRRORED_FIT))
+                    measured, known % _compat.KERAS_VERSION, behaviour))
     return "%s: Keras %s's fit under the strategy, not the port" % (
         measured, _compat.KERAS_VERSION)
 
@@ -1141,4 +1144,4 @@ def describe_probe(strategy, probe):
             "MULTIWORKER_FIT=%s" % (
                 strategy, probe["data"]["ratio"],
                 "%.4fx" % penalty["ratio"] if penalty else "-",
-                _compat.MIRRORED_FIT, _compat.MULTIWORKER_FIT))
+                _compat.MIRRORED_FIT_EXACT_OPTIMIZERS, _compat.MULTIWORKER_FIT))

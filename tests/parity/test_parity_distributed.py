@@ -26,12 +26,12 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
 
 if REASON is None:
     from compat_reg import _compat
-    MIRRORED_FIT = _compat.MIRRORED_FIT
+    # what fit does with compat_reg.optimizers (the harness's), which sum
+    # the replicas' gradients themselves where Keras 3.0-3.4 do not
+    MIRRORED_FIT = _compat.MIRRORED_FIT_EXACT_OPTIMIZERS
     MULTIWORKER_FIT = _compat.MULTIWORKER_FIT
-    # False on Keras 3.0-3.4: each replica applies only its own gradient
-    SUMS = _compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS
 else:  # TF 1.15, TF < 2.4: nothing below runs
-    MIRRORED_FIT = MULTIWORKER_FIT = SUMS = None
+    MIRRORED_FIT = MULTIWORKER_FIT = None
 
 STRATEGIES = distributed.STRATEGIES
 GOLDEN = ("sgd_l2", "momentum_l1_l2")
@@ -95,17 +95,8 @@ def _check_env(t, strategy):
     assert t.env["workers"] == (2 if strategy == "multiworker" else 1)
     if strategy == "multiworker":
         assert "worker_spread" in t.env
-    if SUMS:
-        assert _spread(t) == 0.0, "replicas out of sync"
-    else:
-        assert _spread(t) > 1e-3, "replicas in sync on a Keras that sums none"
-
-
-def _out_of_sync_named(result):
-    """Keras 3.0-3.4: the comparison fails and names why."""
-    assert not result.ok
-    assert "keras-team/keras#19308" in result.diagnoses[0], result.message()
-    assert "OPTIMIZER_SUMS_REPLICA_GRADIENTS = False" in result.diagnoses[0]
+    # compat_reg.optimizers sum the replicas' gradients on every Keras
+    assert _spread(t) == 0.0, "replicas out of sync"
 
 
 # -- the custom loop: golden, one device, each other -------------------------
@@ -120,9 +111,6 @@ def test_custom_loop_matches_golden_and_one_device(runs, strategy, name):
     golden = trace.from_golden(_full(name).golden_path)
     for reference in (golden, _one_device(runs, name, "tf2-keras")):
         result = distributed.explain(measure.measure(got, reference))
-        if not SUMS:
-            _out_of_sync_named(result)
-            continue
         assert result.ok, result.message()
         assert result.steps == 220
         assert result.max_curve <= tolerances.CURVE_EXACT
@@ -137,9 +125,6 @@ def test_mirrored_and_multiworker_agree(name):
     b = strategy_run("multiworker").traces[name][
         _label("multiworker", "tf2-keras")]
     result = distributed.explain(measure.measure(b, a))
-    if not SUMS:
-        _out_of_sync_named(result)
-        return
     assert result.ok, result.message()
     assert result.weights <= tolerances.WEIGHTS_EXACT
 
@@ -153,9 +138,8 @@ def test_multiworker_workers_hold_the_same_weights():
     # where the optimizer sums the replicas' gradients
     loops = [v for k, v in run.sync.items() if k.endswith(":tf2-keras")]
     assert loops
-    assert set(loops) == {0.0} if SUMS else min(loops) > 1e-3
-    if SUMS:
-        assert set(run.sync.values()) == {0.0}
+    assert set(loops) == {0.0}
+    assert set(run.sync.values()) == {0.0}
     assert all("done in" in r.stdout for r in run.runs)
 
 
@@ -177,8 +161,6 @@ def test_unscaled_penalty_is_wrong_by_the_replica_factor(runs, strategy):
     assert "penalty is applied 2x (the replica factor)" in result.diagnoses[0]
     assert "scale_regularization_loss" in result.diagnoses[0]
     assert not any("model.fit already adds" in d for d in result.diagnoses)
-    if not SUMS:
-        return  # each replica's copy takes its own step: no single factor
     # and it is exactly that: one device with the penalty's scale doubled
     doubled = _one_epoch("sgd_l2").with_config(reg=["l2", 0.02])
     from compat_reg.parity import backends
@@ -282,9 +264,6 @@ def test_exact_adam_keeps_tf1_updates(runs, strategy):
         assert got.env["adam_beta_powers"] == [float(w) for w in want]
         result = distributed.explain(measure.measure(got, reference))
         checked += 1
-        if not SUMS:
-            _out_of_sync_named(result)
-            continue
         assert result.ok, result.message()
         assert result.weights <= tolerances.WEIGHTS_EXACT
     assert checked >= 1
@@ -381,14 +360,8 @@ def test_cli_runs_mirrored_and_reports_it(capsys):
             if line.startswith("sgd_none")]
     assert ["mirrored:tf2-keras", "golden"] in [r[1:3] for r in rows]
     assert ["mirrored:tf2-keras", "tf2-keras"] in [r[1:3] for r in rows]
-    mirrored = [r for r in rows if r[1] == "mirrored:tf2-keras"]
-    if SUMS:
-        assert code == 0, out
-        assert all(r[-1] == "ok" for r in rows)
-    else:  # Keras 3.0-3.4: found, and the cause named
-        assert code == 1, out
-        assert all(r[-1] == "FAIL" for r in mirrored)
-        assert "keras-team/keras#19308" in out
+    assert code == 0, out
+    assert all(r[-1] == "ok" for r in rows)
 
 
 def test_cli_penalty_unscaled_needs_a_strategy(capsys):
