@@ -431,7 +431,16 @@ def test_sparse_gradients_equal_tf1(kind):
 
     for row in ids:
         step(tf.constant(row))
-    np.testing.assert_array_equal(table.numpy(), want)
+    if _compat.KERAS_OPTIMIZER_API:
+        np.testing.assert_array_equal(table.numpy(), want)
+    else:
+        # TF 2.0-2.10: get() is the tf.compat.v1 port itself, here run in a
+        # tf.function against the Session's graph, whose grappler rewrites
+        # sparse Adam's arithmetic: 1 ulp in 1 of 18 values on tf25
+        # (1.5e-7 relative), within the float32 update bound
+        from compat_reg.parity import tolerances
+        np.testing.assert_allclose(table.numpy(), want,
+                                   rtol=tolerances.FLOAT32_UPDATE, atol=0)
 
 
 @needs_eager
