@@ -1,5 +1,5 @@
-"""migration_guide.md and its appendix, docs/proving_parity.md, are checked
-by running them.
+"""migration_guide.md and its appendices, docs/proving_parity.md and
+docs/migration_details.md, are checked by running them.
 
 How the examples run (the helper is tests/guide_claims.py):
 
@@ -42,9 +42,11 @@ import guide_claims
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUIDE = os.path.join(ROOT, "migration_guide.md")
 APPENDIX = os.path.join(ROOT, "docs", "proving_parity.md")
-DOCS = (GUIDE, APPENDIX)
+DETAILS = os.path.join(ROOT, "docs", "migration_details.md")
+DOCS = (GUIDE, APPENDIX, DETAILS)
 GUIDE_BLOCKS = guide_claims.parse(GUIDE, "migration_guide.md")
-BLOCKS = GUIDE_BLOCKS + guide_claims.parse(APPENDIX, "docs/proving_parity.md")
+BLOCKS = (GUIDE_BLOCKS + guide_claims.parse(APPENDIX, "docs/proving_parity.md")
+          + guide_claims.parse(DETAILS, "docs/migration_details.md"))
 PYTHON = [b for b in BLOCKS if b.lang == "python"]
 
 
