@@ -218,13 +218,17 @@ def keras_port(config, regularizer, seed=0):
     norm = config["batch_norm"]
     layers = [keras.Input(shape=(height * width * channels,)),
               keras.layers.Reshape((height, width, channels))]
+    # seeded: TF 2.7-2.8 refuse unseeded random ops under op determinism
+    # (the CLI's); the values are replaced by the workload's anyway
+    glorot = keras.initializers.GlorotUniform
     conv = keras.layers.Conv2D(
         filters, size, padding="same", use_bias=False, name="conv1",
+        kernel_initializer=glorot(seed=seed),
         kernel_regularizer=regularizer(config["reg"]))
     batch_norm = keras.layers.BatchNormalization(
         momentum=norm["decay"], epsilon=norm["epsilon"], name="conv1_bn")
     dense = keras.layers.Dense(
-        config["classes"], name="logits",
+        config["classes"], name="logits", kernel_initializer=glorot(seed=seed + 1),
         kernel_regularizer=regularizer(config["reg"]),
         bias_regularizer=(regularizer(config["reg"])
                           if config.get("bias_reg") else None))
