@@ -48,6 +48,8 @@ import uuid
 
 import numpy as np
 
+from compat_reg.parity import tf2_keras
+
 STRATEGIES = ("mirrored", "multiworker")
 STRATEGY_CLASSES = {"mirrored": "MirroredStrategy",
                     "multiworker": "MultiWorkerMirroredStrategy"}
@@ -421,25 +423,6 @@ def _replica_values(strategy, xb, yb):
     return strategy.experimental_distribute_values_from_function(value)
 
 
-def _empty():
-    curves = collections.OrderedDict(
-        (k, []) for k in ("data_loss", "reg_loss", "total_loss"))
-    per_epoch = collections.OrderedDict(
-        (k, []) for k in ("test_loss", "test_accuracy", "train_accuracy"))
-    return curves, per_epoch
-
-
-def _evaluate(model, data, per_epoch):
-    from compat_reg.parity import evaluation
-    test_logits = model(data.x_test, training=False)
-    per_epoch["test_loss"].append(
-        float(evaluation.cross_entropy(data.y_test, test_logits)))
-    per_epoch["test_accuracy"].append(
-        evaluation.accuracy(data.y_test, test_logits))
-    per_epoch["train_accuracy"].append(
-        evaluation.accuracy(data.y_train, model(data.x_train, training=False)))
-
-
 def _snapshot(variables):
     return [np.array(v.numpy()) for v in variables]
 
@@ -500,14 +483,14 @@ def train_loop(strategy, model, variables, data, batch_order, optimizer,
                 strategy.reduce(mean, reg, axis=None),
                 strategy.reduce(add, total, axis=None))
 
-    curves, per_epoch = _empty()
+    curves, per_epoch = tf2_keras._empty()
     start = _snapshot(variables)
     for epoch in range(batch_order.shape[0]):
         for xb, yb in evaluation.batches(data, batch_order, epoch):
             values = step(*_replica_values(strategy, xb, yb))
             for key, value in zip(curves, values):
                 curves[key].append(float(value))
-        _evaluate(model, data, per_epoch)
+        tf2_keras._evaluate(model, data, per_epoch)
     return curves, per_epoch, start, _snapshot(variables)
 
 
@@ -550,7 +533,7 @@ def train_fit(strategy, model, variables, data, batch_order, optimizer,
                 y_true, y_pred, from_logits=True) + (
                     evaluation.model_regularization_loss(model))
 
-    curves, per_epoch = _empty()
+    curves, per_epoch = tf2_keras._empty()
     position = {"epoch": 0}
 
     class Recorder(keras.callbacks.Callback):
@@ -574,7 +557,7 @@ def train_fit(strategy, model, variables, data, batch_order, optimizer,
         position["epoch"] = epoch
         model.fit(_epoch_dataset(data, batch_order[epoch], batch_order.shape[2]),
                   epochs=1, verbose=0, shuffle=False, callbacks=[recorder])
-        _evaluate(model, data, per_epoch)
+        tf2_keras._evaluate(model, data, per_epoch)
     return curves, per_epoch, start, _snapshot(variables)
 
 
@@ -586,7 +569,6 @@ def _build(strategy, workload, regularizer, init, optimizer_fn):
     """A model and its optimizer, created in ``strategy``'s scope (None: no
     strategy) and built there, so no variable is created in a replica."""
     from compat_reg import _compat
-    from compat_reg.parity import tf2_keras
     scope = strategy.scope() if strategy is not None else _null()
     with scope:
         model = tf2_keras.mlp_model(workload.config, regularizer, init)
