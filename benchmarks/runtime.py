@@ -110,7 +110,7 @@ def rows(rounds):
     model = _seed_mlp(keras, ours)
     model(x)
     for label, wrap in (("tf.function", tf.function), ("eager", lambda f: f)):
-        for scope in (None, "sequential"):
+        for scope in (None, model.layers[0].name):
             ours_fn = wrap(lambda s=scope: compat_reg.get_regularization_loss(model, scope=s))
             theirs = wrap(lambda: tf.add_n(model.losses))
             records.append(compare(

@@ -80,6 +80,18 @@ keras, KERAS_FLAVOUR, KERAS_VERSION = _resolve_keras()
 KERAS3 = KERAS_FLAVOUR == "keras3"
 KERAS2 = not KERAS3
 
+# Whether a layer's ``losses`` drop a weight penalty that is ``None`` (a
+# plain TF1-style ``lambda w: None if "bias" in w.name else ...``), as TF1's
+# ``get_variable`` did: Keras 2 and tf_keras do; Keras 3 lists the None, and
+# its ``fit`` then raises ``AttributeError`` (measured on Keras 3.15.1).
+# compat_reg's bridge skips it on every flavour.
+KERAS_DROPS_NONE_PENALTIES = KERAS2
+
+# ``tf.compat.v1.layers`` (TF1's ``tf.layers``) is built on Keras 2's layers:
+# there with every Keras 2 (TF 1.15, TF 2.0-2.15, tf_keras); under Keras 3
+# its names raise ``AttributeError: `dense` is not available with Keras 3``.
+V1_LAYERS = KERAS2
+
 
 # Whether ``keras.optimizers.Optimizer`` is the optimizer API that
 # compat_reg.optimizers subclasses (``build``/``update_step``/
@@ -272,16 +284,34 @@ def is_keras3_variable(value):
 
 
 def tf1_name(variable):
-    """The TF1-style name of a Keras weight: ``model/dense/kernel``.
-
-    Keras 3 names weights by ``variable.path``; Keras 2 by ``variable.name``
-    with the ``:0`` output suffix, which TF1's collection names dropped when
-    ``scope`` was matched against the op name.
+    """The name Keras gave a weight, TF1-style (no ``:0``): Keras 3's
+    ``variable.path`` (``sequential/dense/kernel``), Keras 2's
+    ``variable.name`` without the output suffix. It carries whatever model
+    prefix this Keras adds; ``compat_reg.naming`` gives the TF1 name proper.
     """
     if KERAS3 and hasattr(variable, "path"):
         return variable.path
     name = variable.name
     return name[:-2] if name.endswith(":0") else name
+
+
+def weight_short_name(layer, variable):
+    """A weight's own name inside the layer that made it (``kernel``,
+    ``moving_mean``; ``foo/w`` for a weight made under a name scope ``foo``).
+
+    Keras 3 keeps it as ``variable.name``. Keras 2 and tf_keras prefix the
+    name scopes in force when the weight was made (``sub/encoder/kernel:0``,
+    or just ``kernel:0`` for a layer built outside any parent): what follows
+    the layer's own name is the weight's.
+    """
+    if KERAS3 and hasattr(variable, "path"):
+        return variable.name
+    name = tf1_name(variable)
+    marker = layer.name + "/"
+    if name.startswith(marker):
+        return name[len(marker):]
+    at = name.rfind("/" + marker)
+    return name[at + len(marker) + 1:] if at >= 0 else name.rsplit("/", 1)[-1]
 
 
 def weight_name(layer, variable):
@@ -330,7 +360,13 @@ def own_other_losses(layer):
         return list(layer._get_own_losses())
     eager = [t for t in layer._eager_losses
              if t is not _revived_placeholder()]
-    losses = list(eager or layer._losses)
+    # ``_losses`` also holds the symbolic tensors of the functional
+    # construction call (Keras' scratch graph): the penalty of no real call,
+    # unusable here. Only tensors of the graph being built now count.
+    graph = None if executing_eagerly() else tf.compat.v1.get_default_graph()
+    losses = eager or [t for t in layer._losses
+                       if graph is not None and getattr(t, "graph", None) is graph]
+    losses = list(losses)
     for loss in layer._callable_losses:
         if _partial_variable(loss) is None:
             value = loss()
@@ -345,13 +381,20 @@ def _revived_placeholder():
     return getattr(utils, "REVIVED_LOSS_PLACEHOLDER", None)
 
 
-def flatten_layers(layer):
-    """``layer`` and every layer nested in it, parents first, each once."""
+def sublayers(layer):
+    """The layers ``layer`` holds directly (attributes, a Sequential's or a
+    functional model's layers), in Keras' order."""
     if hasattr(layer, "_flatten_layers"):
-        return list(layer._flatten_layers(include_self=True, recursive=True))
+        return list(layer._flatten_layers(include_self=False, recursive=False))
     # TF 1.15's and TF 2.0's built-in Keras: each layer tracks its direct
     # sublayers in ``_layers`` (TF 2.0's ``tf.Module.submodules`` cannot walk
     # a Sequential: it sorts (name, layer) pairs with equal names).
+    return [sub for sub in getattr(layer, "_layers", ())
+            if isinstance(sub, keras.layers.Layer)]
+
+
+def flatten_layers(layer):
+    """``layer`` and every layer nested in it, parents first, each once."""
     found, seen, stack = [], set(), [layer]
     while stack:
         current = stack.pop()
@@ -359,8 +402,7 @@ def flatten_layers(layer):
             continue
         seen.add(id(current))
         found.append(current)
-        stack.extend(reversed([sub for sub in getattr(current, "_layers", ())
-                               if isinstance(sub, keras.layers.Layer)]))
+        stack.extend(reversed(sublayers(current)))
     return found
 
 

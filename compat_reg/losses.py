@@ -19,14 +19,24 @@ What is summed, and how it differs from ``model.losses``:
   the model, for that call.
 
 ``scope`` keeps TF1's meaning: a regular expression matched with ``re.match``
-(at the start) against the TF1-style name of the regularized variable: Keras 3
-``variable.path``, Keras 2 ``variable.name`` without ``:0``, e.g.
-``sequential/dense/kernel``. So ``'encoder'`` also matches
+(at the start) against each penalty's TF1 name, which ``compat_reg.naming``
+defines the same on every Keras flavour: the path of layer names below the
+outermost model, then the weight's own name (``encoder/kernel`` in a
+Sequential, functional or subclassed model alike; ``inner/encoder/kernel``
+inside a nested model ``inner``). So ``'encoder'`` also matches
 ``encoder_head/kernel``, as in TF1. Activity penalties and other ``add_loss``
-terms are matched against ``<layer scope>/ActivityRegularizer``, the name
-TF1's ``tf.layers`` gave them, where ``<layer scope>`` is the scope of the
-layer's weights (``sequential/dense``) or, for a layer without weights, its
-name.
+terms are named ``<layer scope>/ActivityRegularizer``, as TF1's ``tf.layers``
+named them. A scope that matches none of a source's penalties raises
+``ValueError`` naming the scopes there are (TF1 gave a silent 0.0); a source
+with no penalties at all gives 0.0, as TF1 did.
+
+The sum's dtype: penalties of one dtype are summed in it, as TF1's
+``tf.add_n`` did. Mixed dtypes, which TF1's ``add_n`` refused (a float16
+activity penalty beside a float32 kernel penalty under ``mixed_float16``, a
+float64 model beside a float32 one), are cast to the widest of them first, as
+Keras' own sum of ``model.losses`` does (float16 and float32 sum in float32).
+A regularizer that returns ``None`` (contrib's zero scales, TF1-style
+``lambda w: None if 'bias' in w.name else ...``) adds nothing, as in TF1.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,7 +45,7 @@ import re
 
 import tensorflow as tf
 
-from compat_reg import _compat
+from compat_reg import _compat, naming
 
 __all__ = ["get_regularization_losses", "get_regularization_loss",
            "scale_regularization_loss"]
@@ -48,32 +58,9 @@ _NO_SOURCE = (
     "get_regularization_loss(model, scope=...).")
 
 
-def _is_layer(obj):
-    return isinstance(obj, _compat.keras.layers.Layer)
-
-
-def _top_layers(source):
-    """Keras layers in ``source``: a layer/model, a list of them, a tf.Module."""
-    if _is_layer(source):
-        return [source]
-    if isinstance(source, (list, tuple)):
-        return [layer for item in source for layer in _top_layers(item)]
-    if isinstance(source, tf.Module):
-        return list(source._flatten(predicate=_is_layer))
-    raise TypeError(
-        "source must be a Keras model or layer, a list of them, or a tf.Module "
-        "holding Keras layers; got %s" % type(source).__name__)
-
-
-def _layers(source):
-    layers, seen = [], set()
-    for top in _top_layers(source):
-        for layer in _compat.flatten_layers(top):
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                layers.append(layer)
-    unbuilt = [layer.name for layer in layers
-               if not layer.built and _weight_regularizers(layer)]
+def _check_built(layers):
+    unbuilt = [layer.name for _, layer in layers
+               if not layer.built and _declared_regularizers(layer)]
     if unbuilt:
         raise ValueError(
             "get_regularization_loss: layer(s) %s have weight regularizers but "
@@ -81,15 +68,29 @@ def _layers(source):
             "0.0. Build the model first: call it on a batch, or "
             "model.build(input_shape), or give it a keras.Input." %
             ", ".join(repr(n) for n in unbuilt))
-    return layers
 
 
-def _weight_regularizers(layer):
-    """The weight regularizers a layer was configured with (``kernel_regularizer``,
-    ``bias_regularizer``, ...; activity regularizers act on outputs)."""
-    return [value for name, value in vars(layer).items()
-            if name.endswith("_regularizer") and not name.startswith("_")
-            and "activity" not in name and callable(value)]
+def _declared_regularizers(layer):
+    """``{weight attribute: regularizer}`` a layer was configured with
+    (``kernel_regularizer`` -> ``"kernel"``; activity regularizers act on
+    outputs and are not weights')."""
+    return dict((name[:-len("_regularizer")], value)
+                for name, value in vars(layer).items()
+                if name.endswith("_regularizer") and not name.startswith("_")
+                and "activity" not in name and callable(value))
+
+
+def _inert_regularizers(layers, penalized):
+    """``layer.weight`` names whose declared regularizer Keras never attached
+    (set after the weight was made): a silent 0.0 in ``model.losses`` too."""
+    inert = []
+    for _, layer in layers:
+        for attribute in sorted(_declared_regularizers(layer)):
+            weight = getattr(layer, attribute, None)
+            if (isinstance(weight, tf.Variable) or hasattr(weight, "regularizer")
+                    ) and id(weight) not in penalized:
+                inert.append("%s.%s" % (layer.name, attribute))
+    return inert
 
 
 def _compile_scope(scope):
@@ -104,29 +105,87 @@ def _compile_scope(scope):
 
 
 def _named_penalties(source):
-    """``[(tf1_name, thunk)]`` in a stable order: weights, then activities."""
+    """``[(tf1_name, thunk)]`` in a stable order: weights, then activities.
+
+    Raises where a penalty Keras was given would be a silent 0.0: an unbuilt
+    layer, a regularizer set after its weight was made, an activity
+    regularizer of a layer never called.
+    """
+    layers = naming.named_layers(source)
+    _check_built(layers)
+    names = dict((id(weight), name)
+                 for name, _, weight in naming.tf1_weights(source))
     weights, others, seen = [], [], set()
-    for layer in _layers(source):
-        layer_scope = None
+    for scope, layer in layers:
         for variable, thunk in _compat.own_weight_penalties(layer):
             if id(variable) in seen:  # shared weights count once, as in TF1
                 continue
             seen.add(id(variable))
-            name = _compat.weight_name(layer, variable)
-            layer_scope = layer_scope or name.rsplit("/", 1)[0]
-            weights.append((name, thunk))
-        if layer_scope is None:
-            layer_scope = _layer_scope(layer)
-        for loss in _compat.own_other_losses(layer):
-            others.append((layer_scope + "/ActivityRegularizer",
+            weights.append((names.get(id(variable)) or
+                            _compat.weight_name(layer, variable), thunk))
+        own = _compat.own_other_losses(layer)
+        for loss in own:
+            others.append(((scope or layer.name) + "/ActivityRegularizer",
                            (lambda t: lambda: t)(loss)))
+        if not own and getattr(layer, "activity_regularizer", None) is not None:
+            raise ValueError(
+                "get_regularization_loss: layer %r has an activity regularizer "
+                "but no activity penalty yet: it exists only after a call of "
+                "the model, for that call (as TF1's existed once the layer was "
+                "applied). Call the model on the batch first." % layer.name)
+    inert = _inert_regularizers(layers, seen)
+    if inert:
+        raise ValueError(
+            "get_regularization_loss: %s declare a regularizer that their "
+            "weight does not carry (set after the layer was built?), so Keras "
+            "never computes it and model.losses holds no penalty for it. Give "
+            "the regularizer to the layer's constructor, or set "
+            "weight.regularizer on Keras 3." % ", ".join(inert))
     return weights + others
 
 
-def _layer_scope(layer):
-    for variable in layer.weights:
-        return _compat.weight_name(layer, variable).rsplit("/", 1)[0]
-    return layer.name
+def _select(named, pattern, scope):
+    if pattern is None:
+        return named
+    chosen = [row for row in named if pattern.match(row[0])]
+    if named and not chosen:
+        raise ValueError(
+            "scope %r matches none of the %d penalties of this source (TF1 "
+            "would give a silent 0.0). Scopes here, closest first: %s. TF1 "
+            "names have no outermost-model prefix: 'encoder/kernel', "
+            "'inner/encoder/kernel' in a nested model 'inner'." % (
+                scope, len(named), ", ".join(
+                    naming.closest_scopes(scope, [n for n, _ in named]))))
+    return chosen
+
+
+def _check_collection_scope(scope):
+    """Graph mode's ``source=None``: TF1's own collection, read by TF's own
+    call, once ``scope`` is known to match something there."""
+    pattern = _compile_scope(scope)
+    if _compat.executing_eagerly():
+        raise RuntimeError(_NO_SOURCE)
+    everything = tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+    _select([(t.name, t) for t in everything], pattern, scope)
+
+
+def _present(penalties):
+    """The penalties that are not ``None``, as tensors."""
+    return [p if tf.is_tensor(p) else tf.convert_to_tensor(p)
+            for p in penalties if p is not None]
+
+
+def _sum(penalties, name):
+    """``tf.add_n`` in one dtype: the widest of the penalties' (see the
+    module docstring); TF1's float32 0.0 for none."""
+    if not penalties:
+        return tf.constant(0.0, name=name)
+    dtypes = set(p.dtype.base_dtype for p in penalties)
+    if len(dtypes) > 1:
+        widest = tf.float64 if tf.float64 in dtypes else tf.float32
+        penalties = [tf.cast(p, widest) for p in penalties]
+    return tf.add_n(penalties, name=name)
 
 
 # The bridge walks Python structures (layers, their weights) once, when a
@@ -147,17 +206,18 @@ def get_regularization_losses(source=None, scope=None):
 
     Raises:
       RuntimeError: ``source=None`` in eager mode (no collection to read).
-      ValueError: ``scope`` is not a regular expression, or a layer with
-        weight regularizers is not built yet (its penalty would be 0.0).
+      ValueError: wherever the answer would be a silent 0.0 or a wrong sum:
+        ``scope`` is not a regular expression, or matches none of the
+        source's penalties; a layer with weight regularizers is not built
+        yet; a regularizer was set on a layer after its weight was made; a
+        layer with an activity regularizer was never called.
     """
     if source is None:
-        _compile_scope(scope)
-        if _compat.executing_eagerly():
-            raise RuntimeError(_NO_SOURCE)
+        _check_collection_scope(scope)
         return tf.compat.v1.losses.get_regularization_losses(scope)
     pattern = _compile_scope(scope)
-    return [thunk() for name, thunk in _named_penalties(source)
-            if pattern is None or pattern.match(name)]
+    chosen = _select(_named_penalties(source), pattern, scope)
+    return _present(thunk() for _, thunk in chosen)
 
 
 @_trace_time
@@ -167,9 +227,11 @@ def get_regularization_loss(source=None, scope=None,
     """The summed penalty, as TF1's ``tf.losses.get_regularization_loss``.
 
     ``tf.add_n`` of ``get_regularization_losses(source, scope)``, or the
-    float32 constant 0.0 when there is none (as TF1). ``source=None`` in graph
-    mode is exactly ``tf.compat.v1.losses.get_regularization_loss``; in eager
-    mode it raises instead of returning TF2's silent 0.0.
+    float32 constant 0.0 when there is none (as TF1), in the dtype rule of
+    the module docstring. ``source=None`` in graph mode is exactly
+    ``tf.compat.v1.losses.get_regularization_loss``, except that a scope
+    matching none of a non-empty collection raises; in eager mode it raises
+    instead of returning TF2's silent 0.0.
 
     Add it to the data loss in a custom training loop. ``model.fit`` adds
     ``model.losses`` itself: do not add this to a loss that ``fit`` minimises,
@@ -190,12 +252,10 @@ def get_regularization_loss(source=None, scope=None,
     0.0
     """
     if source is None:
-        if _compat.executing_eagerly():
-            raise RuntimeError(_NO_SOURCE)
+        _check_collection_scope(scope)
         total = tf.compat.v1.losses.get_regularization_loss(scope, name)
     else:
-        losses = get_regularization_losses(source, scope)
-        total = tf.add_n(losses, name=name) if losses else tf.constant(0.0)
+        total = _sum(get_regularization_losses(source, scope), name)
     return scale_regularization_loss(total) if per_replica else total
 
 

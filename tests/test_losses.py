@@ -59,25 +59,40 @@ def _model():
     return model
 
 
+def _check_queries(golden, total, count):
+    """Each golden scope query: TF 1.15's value and count; where TF1 matched
+    nothing of a non-empty collection (a silent 0.0), a ValueError that
+    lists the scopes there are."""
+    for scope, want in _query_items(golden):
+        if want["count"] == 0:
+            assert want["value"] == 0.0
+            with pytest.raises(ValueError, match="matches none.*closest first: "):
+                total(scope)
+            with pytest.raises(ValueError, match="matches none"):
+                count(scope)
+            continue
+        assert count(scope) == want["count"], scope
+        assert rel_diff(total(scope), want["value"]) <= 1e-6, scope
+
+
 @eager_only
 def test_scope_filter_on_module(golden_penalties):
     blocks = Blocks()
-    for scope, want in _query_items(golden_penalties):
-        losses = compat_reg.get_regularization_losses(blocks, scope)
-        assert len(losses) == want["count"], scope
-        assert rel_diff(compat_reg.get_regularization_loss(blocks, scope), want["value"]) <= 1e-6
+    _check_queries(golden_penalties,
+                   lambda s: compat_reg.get_regularization_loss(blocks, s),
+                   lambda s: len(compat_reg.get_regularization_losses(blocks, s)))
 
 
 @eager_only
-def test_scope_filter_on_model_with_its_prefix(golden_penalties):
+def test_scope_filter_on_model_names_as_tf1(golden_penalties):
+    """A functional model's weights keep TF1's names (no model prefix,
+    although Keras 3 names them net/encoder/kernel)."""
     model = _model()
-    prefix = _compat.weight_name(model.get_layer("encoder"),
-                                 model.get_layer("encoder").kernel)[:-len("encoder/kernel")]
-    for scope, want in _query_items(golden_penalties):
-        scoped = None if scope is None else prefix + scope
-        assert len(compat_reg.get_regularization_losses(model, scoped)) == want["count"]
-        total = compat_reg.get_regularization_loss(model, scoped)
-        assert rel_diff(total, want["value"]) <= 1e-6, scope
+    _check_queries(golden_penalties,
+                   lambda s: compat_reg.get_regularization_loss(model, s),
+                   lambda s: len(compat_reg.get_regularization_losses(model, s)))
+    with pytest.raises(ValueError, match="closest first: encoder"):
+        compat_reg.get_regularization_loss(model, "net/encoder")
     # a list of sources works, and counts each layer once
     both = compat_reg.get_regularization_loss([model, model.get_layer("decoder")])
     assert rel_diff(both, golden_penalties["scope_filter"]["queries"]["None"]["value"]) <= 1e-6
@@ -93,10 +108,16 @@ def test_scope_filter_in_graph_mode(golden_penalties):
                 for part in ("kernel", "bias"):
                     v1.get_variable(part, initializer=ARRAYS["scope_%s_%s" % (name, part)],
                                     regularizer=reg)
-        queries = _query_items(golden_penalties)
+        queries = [(q, want) for q, want in _query_items(golden_penalties)
+                   if want["count"]]
         ours = [compat_reg.get_regularization_loss(scope=q) for q, _ in queries]
         theirs = [v1.losses.get_regularization_loss(scope=q) for q, _ in queries]
         counts = [len(compat_reg.get_regularization_losses(scope=q)) for q, _ in queries]
+        # where TF1 gave a silent 0.0 (golden count 0), compat_reg raises
+        for q, want in _query_items(golden_penalties):
+            if not want["count"]:
+                with pytest.raises(ValueError, match="matches none"):
+                    compat_reg.get_regularization_loss(scope=q)
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             ours, theirs = sess.run([ours, theirs])
@@ -137,11 +158,10 @@ def test_activity_penalty_included_and_scoped():
     # the probe the guide and the harness rely on reports what Keras did
     assert _compat.activity_penalty_is_batch_mean() == (want == pytest.approx(4.5))
     assert float(compat_reg.get_regularization_loss(model)) == pytest.approx(want)
-    prefix = _compat.weight_name(model.get_layer("act"), model.get_layer("act").kernel)
-    layer_scope = prefix.rsplit("/", 1)[0]
-    activity = compat_reg.get_regularization_loss(model, layer_scope + "/Activity")
+    activity = compat_reg.get_regularization_loss(model, "act/Activity")
     assert float(activity) == pytest.approx(want)
-    assert float(compat_reg.get_regularization_loss(model, layer_scope + "/kernel")) == 0.0
+    with pytest.raises(ValueError, match="closest first: act"):
+        compat_reg.get_regularization_loss(model, "act/kernel")
 
 
 @eager_only
