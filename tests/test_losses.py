@@ -280,3 +280,51 @@ def test_bad_scope_is_a_value_error(scope):
     layer.build((None, 8))
     with pytest.raises(ValueError, match="not a regular expression"):
         compat_reg.get_regularization_losses(layer, scope=scope)
+
+
+@eager_only
+def test_mixed_dtypes_sum_in_the_widest():
+    """mixed_float16: a float32 kernel penalty beside a float16 activity
+    penalty (TF's add_n refuses the pair); a float64 model beside a float32
+    one. The bridge sums in the widest dtype, as Keras' own sum does."""
+    keras = _compat.keras
+    if not hasattr(getattr(keras, "mixed_precision", None), "set_global_policy"):
+        pytest.skip("Keras' mixed_precision.set_global_policy came in TF 2.4")
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = keras.layers.Dense(2, kernel_initializer="ones",
+                                   kernel_regularizer=compat_reg.l2_regularizer(1.0),
+                                   activity_regularizer=compat_reg.l1_regularizer(1.0))
+        layer(tf.ones((1, 1)))
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    dtypes = sorted(t.dtype.name for t in layer.losses)
+    assert dtypes == ["float16", "float32"]
+    # kernel ones (1, 2): l2 1.0 * 2 / 2 = 1; outputs [1, 1]: l1 1.0 * 2 = 2
+    total = compat_reg.get_regularization_loss(layer)
+    assert total.dtype == tf.float32 and float(total) == 3.0
+    wide = keras.layers.Dense(1, kernel_initializer="ones", dtype="float64",
+                              kernel_regularizer=compat_reg.l2_regularizer(1.0))
+    wide.build((None, 4))  # l2: 1.0 * 4 / 2 = 2
+    total = compat_reg.get_regularization_loss([layer, wide])
+    assert total.dtype == tf.float64 and float(total) == 5.0
+
+
+@eager_only
+@pytest.mark.parametrize("where", ["regularizer set after build", "activity never called"])
+def test_declared_penalty_keras_never_computes_raises(where):
+    keras = _compat.keras
+    if where == "regularizer set after build":
+        layer = keras.layers.Dense(2, name="late")
+        layer.build((None, 3))
+        layer.kernel_regularizer = compat_reg.l2_regularizer(0.1)
+        assert not layer.losses  # Keras' own sum: a silent 0.0
+        match = "late.kernel"
+    else:
+        layer = keras.layers.Dense(2, name="act",
+                                   activity_regularizer=compat_reg.l2_regularizer(0.1))
+        keras.Sequential([keras.Input((3,)), layer])
+        match = "'act' has an activity regularizer"
+    with pytest.raises(ValueError, match=match):
+        compat_reg.get_regularization_loss(layer)
