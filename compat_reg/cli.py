@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import os
+import re
 import sys
 
 DESCRIPTION = ("compat-reg: move TF1 regularization code to TF2 without "
@@ -17,6 +18,45 @@ training run off its TF 1.15 value; code migrate would change); 2 an error
 TensorFlow's own start-up log lines are hidden unless you pass --verbose or
 set TF_CPP_MIN_LOG_LEVEL yourself.
 """
+
+
+INSTALL = "pip install tensorflow (or pip install 'compat_reg[tf]')"
+
+
+def tensorflow_problem():
+    """Why TensorFlow cannot be imported here, in one line; "" if it can.
+
+    A broken install raises anything at import (an ``ImportError`` whose
+    message is a whole traceback, when TF's native runtime does not load):
+    the last ``...Error: ...`` line of the message names it."""
+    try:
+        import tensorflow
+    except ImportError as err:
+        if getattr(err, "name", None) == "tensorflow":
+            return "TensorFlow is not installed; install it: " + INSTALL
+        problem = err
+    except Exception as err:  # noqa: BLE001 - a broken install raises anything
+        problem = err
+    else:
+        if hasattr(tensorflow, "__version__"):
+            return ""
+        # a directory left by an uninstall imports as a namespace package
+        problem = ImportError("%s is not a TensorFlow install" % ", ".join(
+            getattr(tensorflow, "__path__", None) or ["the 'tensorflow' found"]))
+    lines = [line.strip() for line in str(problem).splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r"\w+(Error|Exception): ", line)]
+    why = named[-1] if named else "%s: %s" % (
+        type(problem).__name__, lines[0] if lines else "(no message)")
+    return "TensorFlow cannot be imported (%s); reinstall it: %s" % (why[:300], INSTALL)
+
+
+def _needs_tensorflow(command):
+    """Print why TensorFlow cannot be imported and return 2, or None."""
+    problem = tensorflow_problem()
+    if not problem:
+        return None
+    print("compat-reg %s: error: %s" % (command, problem), file=sys.stderr)
+    return 2
 
 
 def _doctor(args):
@@ -113,6 +153,12 @@ def main(argv=None):
         import logging
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if argv and argv[0] == "parity":
+        # every parity command trains or reads TF; its --help needs none
+        if not {"-h", "--help"} & set(argv[1:]):
+            missing = _needs_tensorflow(" ".join(["parity"] + [
+                a for a in argv[1:2] if not a.startswith("-")]))
+            if missing:
+                return missing
         from compat_reg.parity.cli import main as parity_main
         return parity_main(argv[1:])
     if argv and argv[0] == "migrate":
@@ -145,6 +191,9 @@ def main(argv=None):
         print("compat-reg: error: a COMMAND is required (compat-reg --help "
               "lists them)", file=sys.stderr)
         return 2
+    missing = _needs_tensorflow(args.command)
+    if missing:
+        return missing
     try:
         return {"doctor": _doctor, "check": _check}[args.command](args)
     except (ValueError, IOError, OSError) as err:
