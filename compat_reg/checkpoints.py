@@ -98,7 +98,7 @@ import difflib
 import os
 import re
 
-from compat_reg import _compat
+from compat_reg import _compat, naming
 
 # The shipped example checkpoints (written by real TF 1.15, see its README).
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity",
@@ -200,20 +200,11 @@ def open_checkpoint(path):
 
 
 def _owned_weights(model):
-    """``[(layer, weight, role)]``: each weight with the innermost layer
-    holding it and its own name (``kernel``, ``moving_mean``...)."""
-    owner, order = {}, []
-    for layer in _compat.flatten_layers(model):  # parents first
-        for weight in layer.weights:
-            if id(weight) not in owner:
-                order.append(weight)
-            owner[id(weight)] = layer
-    found = []
-    for weight in order:
-        layer = owner[id(weight)]
-        role = _compat.weight_name(layer, weight).rsplit("/", 1)[-1]
-        found.append((layer, weight, role))
-    return found
+    """``[(layer, weight, role, tf1_name)]``: each weight with the innermost
+    layer holding it, its own name's last part (``kernel``,
+    ``moving_mean``...) and its TF1 name (``compat_reg.naming``)."""
+    return [(layer, weight, name.rsplit("/", 1)[-1], name)
+            for name, layer, weight in naming.tf1_weights(model)]
 
 
 def _shape(value):
@@ -242,11 +233,12 @@ def _plan(model, reader, scopes, mapping, strict, ema):
     for layer in _compat.flatten_layers(model):
         layers[layer.name].append(layer)
     by_key = dict(("%s/%s" % (layer.name, role), weight)
-                  for layer, weight, role in owned)
+                  for layer, weight, role, _ in owned)
     by_key.update((_compat.weight_name(layer, weight), weight)
-                  for layer, weight, role in owned)
+                  for layer, weight, _, _ in owned)
+    by_key.update((name, weight) for _, weight, _, name in owned)
     key_of = dict((id(w), "%s/%s" % (layer.name, role))
-                  for layer, w, role in owned)
+                  for layer, w, role, _ in owned)
     problems = []
     scopes = dict(scopes or {})
     mapping = dict(mapping or {})
@@ -263,7 +255,7 @@ def _plan(model, reader, scopes, mapping, strict, ema):
             return None, ("%d Keras layers are named %r: pass the layer object "
                           "in scopes" % (len(found), target))
         # the layers holding such a weight, closest first
-        hint = _closest(target, set(lay.name for lay, _, r in owned
+        hint = _closest(target, set(lay.name for lay, _, r, _ in owned
                                     if r == role), cutoff=0)
         if scope in scopes:
             return None, "scopes maps it to %r, no layer of the model%s" % (
@@ -327,7 +319,7 @@ def _plan(model, reader, scopes, mapping, strict, ema):
             if layer is None:
                 problems.append("%s: %s" % (name, why))
                 continue
-            own = dict((r, w) for lay, w, r in owned if lay is layer)
+            own = dict((r, w) for lay, w, r, _ in owned if lay is layer)
             if role not in own:
                 problems.append("%s: Keras layer %r has no weight %r (it has %s)"
                                 "%s" % (name, layer.name, role,
@@ -360,7 +352,7 @@ def _plan(model, reader, scopes, mapping, strict, ema):
                         EMA_SLOT)
     unmapped = names - set(taken.values()) - set(n for n, _ in skipped)
     kept = []
-    for _, weight, role in owned:
+    for _, weight, role, _ in owned:
         if id(weight) in taken:
             continue
         key = key_of[id(weight)]
