@@ -48,7 +48,7 @@ import tensorflow as tf
 from compat_reg import _compat, naming
 
 __all__ = ["get_regularization_losses", "get_regularization_loss",
-           "scale_regularization_loss"]
+           "get_total_loss", "scale_regularization_loss"]
 
 _NO_SOURCE = (
     "compat_reg.get_regularization_loss(source=None) in eager mode: TF2 has no "
@@ -257,6 +257,36 @@ def get_regularization_loss(source=None, scope=None,
     else:
         total = _sum(get_regularization_losses(source, scope), name)
     return scale_regularization_loss(total) if per_replica else total
+
+
+@_trace_time
+def get_total_loss(source, losses, add_regularization_losses=True, scope=None,
+                   name="total_loss"):
+    """TF1's ``tf.losses.get_total_loss()`` for a Keras model.
+
+    TF1 summed the ``LOSSES`` collection (every ``tf.losses.*`` call had
+    added its loss there) and, by default, the ``REGULARIZATION_LOSSES``
+    collection. Eagerly those collections are gone, or hold stale tensors of
+    every earlier step, and ``tf.compat.v1.losses.get_total_loss()`` raises.
+    Here the data losses are given, the penalties come from ``source``:
+    ``add_n(losses + get_regularization_losses(source, scope))``.
+
+    Args:
+      source: what ``get_regularization_loss`` takes (a model, layers...).
+      losses: a data loss tensor, or a list of them (TF1's ``LOSSES``).
+      add_regularization_losses: as TF1's; False sums ``losses`` alone.
+      scope: filters the penalties by TF1 name (``re.match``), as in
+        ``get_regularization_losses``; TF1 also filtered ``LOSSES`` by it,
+        which here are given explicitly.
+      name: the op name in graph mode.
+    """
+    losses = list(losses) if isinstance(losses, (list, tuple)) else [losses]
+    if not losses:
+        raise ValueError("get_total_loss: no data losses given (TF1 raised "
+                         "ValueError('No losses found in collection.') too)")
+    if add_regularization_losses:
+        losses += get_regularization_losses(source, scope)
+    return _sum(_present(losses), name)
 
 
 def scale_regularization_loss(regularization_loss):

@@ -38,12 +38,13 @@ name="inner")])``
 from __future__ import absolute_import, division, print_function
 
 import difflib
+import re
 
 import tensorflow as tf
 
 from compat_reg import _compat
 
-__all__ = ["named_layers", "tf1_weights", "scopes", "closest_scopes"]
+__all__ = ["named_layers", "tf1_weights", "tf1_variables", "scopes", "closest_scopes"]
 
 
 def _is_layer(obj):
@@ -101,6 +102,28 @@ def tf1_weights(source):
             rows.append(((index, position),
                          scope + "/" + short if scope else short, layer, weight))
     return [row[1:] for row in sorted(rows, key=lambda row: row[0])]
+
+
+def tf1_variables(source, scope=None, trainable=True):
+    """``[(name, weight)]`` as TF1's ``tf.trainable_variables(scope)`` (or
+    ``tf.global_variables(scope)`` with ``trainable=False``) listed them for
+    the same network: ``name`` is TF1's ``v.name`` (``fc1/kernel:0``), so
+    TF1's name filters keep working on it. Eagerly TF2's
+    ``tf.compat.v1.trainable_variables()`` is ``[]``, and Keras' own names
+    differ by flavour. A layer frozen with ``trainable = False`` leaves out
+    its weights, as Keras' ``trainable_weights`` does.
+
+    TF1: ``wd * tf.add_n([tf.nn.l2_loss(v) for v in tf.trainable_variables()
+    if 'bias' not in v.name])``; TF2: ``wd * tf.add_n([tf.nn.l2_loss(v) for
+    name, v in compat_reg.tf1_variables(model) if 'bias' not in name])``.
+    """
+    pattern = re.compile(scope) if scope is not None else None
+    keep = None
+    if trainable:
+        keep = set(id(w) for top in _tops(source) for w in top.trainable_weights)
+    return [(name + ":0", weight) for name, _, weight in tf1_weights(source)
+            if (keep is None or id(weight) in keep)
+            and (pattern is None or pattern.match(name))]
 
 
 def scopes(names):

@@ -1,0 +1,135 @@
+"""Every TF1 regularization idiom: its TF2 route against real TF 1.15.
+
+``tests/data/tf1_idioms/reference.json`` was written by ``record.py`` beside
+it, run by the tf1 env on real TF 1.15: for each idiom (the TF1 code is in
+the file), the data loss, the penalty and the total over a few SGD steps,
+and the final weights. Here each idiom's Keras route trains the same network
+from the same weights on the same batches and must give the same numbers.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import compat_reg
+from compat_reg import _compat
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tf1_idioms")
+with open(os.path.join(HERE, "reference.json")) as _f:
+    REFERENCE = json.load(_f)
+SCALE, LR = REFERENCE["scale"], REFERENCE["lr"]
+
+# the idioms whose TF1 penalty was contrib's l2 on the kernels, however it
+# reached the loss: in Keras the regularizer goes on the layers
+REGULARIZED_LAYERS = ("collection_read", "collection_read_scope", "handmade_collection",
+                      "manual_add", "losses_add_loss", "get_total_loss", "slim_arg_scope")
+
+eager_only = pytest.mark.skipif(_compat.TF1, reason="the Keras routes run eagerly (TF2)")
+
+
+def _model(regularized):
+    keras = _compat.keras
+    reg = (lambda: compat_reg.l2_regularizer(SCALE)) if regularized else (lambda: None)
+
+    class Gamma(keras.layers.Layer):
+        """TF1's ``batch_normalization/gamma`` stand-in: a trainable scale."""
+
+        def build(self, input_shape):
+            self.gamma = self.add_weight(name="gamma", shape=(int(input_shape[-1]),))
+            self.built = True
+
+        def call(self, x):
+            return x * self.gamma
+
+    inputs = keras.Input((4,))
+    h = keras.layers.Dense(3, activation="relu", name="fc1", kernel_regularizer=reg())(inputs)
+    h = Gamma(name="batch_normalization")(h)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="fc2", kernel_regularizer=reg())(h))
+    init = REFERENCE["init"]
+    for name, _, weight in compat_reg.naming.tf1_weights(model):
+        weight.assign(np.asarray(init[name], np.float32))
+    return model
+
+
+def _penalty(idiom, model):
+    """The idiom's TF2 form: the code a migrated project writes."""
+    if idiom == "collection_read_scope":
+        return compat_reg.get_regularization_loss(model, scope="fc1")
+    if idiom in REGULARIZED_LAYERS:
+        return compat_reg.get_regularization_loss(model)
+    if idiom == "weight_decay_trainable":
+        return SCALE * tf.add_n([tf.nn.l2_loss(v) for name, v in compat_reg.tf1_variables(model)
+                                 if "bias" not in name and "batch_normalization" not in name])
+    if idiom == "explicit_l2_loss":
+        return SCALE * (tf.nn.l2_loss(model.get_layer("fc1").kernel)
+                        + tf.nn.l2_loss(model.get_layer("fc2").kernel))
+    raise AssertionError(idiom)
+
+
+@eager_only
+@pytest.mark.parametrize("idiom", sorted(REFERENCE["idioms"]))
+def test_tf2_route_equals_tf1(idiom):
+    want = REFERENCE["idioms"][idiom]
+    model = _model(idiom in REGULARIZED_LAYERS)
+    names = [name for name, _, _ in compat_reg.naming.tf1_weights(model)]
+    assert sorted(names) == sorted(n.replace("weights", "kernel").replace("biases", "bias")
+                                   for n in want["variables"])
+    ce = _compat.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    opt = _compat.keras.optimizers.SGD(LR)
+    x, y = np.asarray(REFERENCE["x"], np.float32), np.asarray(REFERENCE["y"], np.int64)
+    curves = {"data_loss": [], "penalty": [], "total_loss": []}
+    for step in range(REFERENCE["steps"]):
+        with tf.GradientTape() as tape:
+            data = ce(y[step], model(x[step]))
+            penalty = _penalty(idiom, model)
+            total = (compat_reg.get_total_loss(model, [data]) if idiom == "get_total_loss"
+                     else data + penalty)
+        variables = model.trainable_weights
+        opt.apply_gradients(zip(tape.gradient(total, variables), variables))
+        for key, value in zip(sorted(curves), (data, penalty, total)):
+            curves[key].append(float(value))
+    for key, values in curves.items():
+        assert np.all(np.isfinite(values))
+        np.testing.assert_allclose(values, want["curves"][key], rtol=1e-6, err_msg=key)
+    for name, _, weight in compat_reg.naming.tf1_weights(model):
+        tf1 = name.replace("kernel", "weights").replace("bias", "biases") \
+            if idiom == "slim_arg_scope" and name.startswith("fc") else name
+        np.testing.assert_allclose(weight.numpy(), want["final"][tf1], rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
+@eager_only
+def test_eager_collection_accumulates_stale_tensors():
+    """The trap the idioms' notes name: eagerly, TF1 code that adds to a
+    collection each step appends to one global list, so the read penalty is
+    (step + 1) times TF1's, and only the latest term has a gradient."""
+    v1 = tf.compat.v1
+    key = "compat_reg_test_%d" % id(object())
+    w = tf.Variable(np.full((2, 3), 1.0, np.float32))
+    seen = []
+    for step in range(3):
+        with tf.GradientTape() as tape:
+            v1.add_to_collection(key, 0.01 * tf.nn.l2_loss(w))
+            penalty = tf.add_n(v1.get_collection(key))
+        seen.append(float(penalty))
+        # 0.01 * 6 / 2 per term; the gradient is one term's: 0.01 * w
+        np.testing.assert_allclose(tape.gradient(penalty, w).numpy(), 0.01 * w.numpy())
+    np.testing.assert_allclose(seen, [0.03, 0.06, 0.09], rtol=1e-6)
+    assert v1.trainable_variables() == []  # and the weight-decay idiom sums nothing
+
+
+@pytest.mark.skipif(not _compat.HAS_CONTRIB, reason="records with real TF 1.x contrib")
+def test_reference_is_what_tf1_computes():
+    """On real TF 1.15 the recording script reproduces the committed file."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("record_idioms",
+                                                  os.path.join(HERE, "record.py"))
+    record = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(record)
+    for idiom, want in REFERENCE["idioms"].items():
+        got = record.record(idiom)
+        np.testing.assert_allclose(got["curves"]["total_loss"], want["curves"]["total_loss"],
+                                   rtol=1e-7)
