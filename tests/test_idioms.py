@@ -110,7 +110,7 @@ def test_eager_collection_accumulates_stale_tensors():
     key = "compat_reg_test_%d" % id(object())
     w = tf.Variable(np.full((2, 3), 1.0, np.float32))
     seen = []
-    for step in range(3):
+    for _ in range(3):
         with tf.GradientTape() as tape:
             v1.add_to_collection(key, 0.01 * tf.nn.l2_loss(w))
             penalty = tf.add_n(v1.get_collection(key))
