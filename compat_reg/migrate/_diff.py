@@ -1,16 +1,30 @@
-"""A unified diff made from the edits themselves: the lines each edit
-touched are known, so no line matching (``difflib``'s, quadratic on big
-files with many equal lines) is needed. The output is ``difflib``'s."""
+"""A unified diff that ``patch -p0`` and ``git apply`` apply, always.
+
+They read a diff as lines ending in ``\\n``, so its lines are the file's
+split after each ``\\n`` only (a ``\\r`` stays inside a line: a CR-only
+file is one line), and a last line without one is followed by ``\\ No
+newline at end of file``, as ``diff -u`` writes it. The printed diff is
+bytes: the file's own, in its encoding, under a header in the file
+system's (``header`` and ``encode``).
+
+For a module the edits give the changed runs of lines, so no line matching
+(``difflib``'s, quadratic on big files with many equal lines) is needed;
+a notebook's JSON is matched with ``difflib``.
+"""
 from __future__ import annotations
 
 import difflib
-import io
+import os
+import re
 from typing import Iterator, List, Tuple
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+NO_NEWLINE = "\\ No newline at end of file\n"
 
 
 def lines(text: str) -> List[str]:
-    """Lines as Python splits source (\\n, \\r\\n, \\r), ends kept."""
-    return io.StringIO(text, newline="").readlines()
+    """``text`` split after each ``\\n``, ends kept (the last may have none)."""
+    return _LINE.findall(text)
 
 
 class _Known(difflib.SequenceMatcher):
@@ -23,55 +37,69 @@ class _Known(difflib.SequenceMatcher):
         return self.opcodes
 
 
-def opcodes(changes: List[Tuple[int, int, str]], old_count: int
-            ) -> Tuple[list, List[str]]:
-    """``changes``: (first line, last line, their new text), 1-based, in
-    order and apart. -> (difflib opcodes, the new text's changed lines)."""
-    codes, new_lines, i, j = [], [], 0, 0
+def from_changes(old: List[str], changes: List[Tuple[int, int, str]]
+                 ) -> Tuple[List[str], list]:
+    """(new lines, difflib opcodes) from ``changes``: (first line, last
+    line, their new text), 1-based, in order and apart."""
+    codes, new, i = [], [], 0
     for first, last, text in changes:
-        new = lines(text)
         if first - 1 > i:
-            codes.append(("equal", i, first - 1, j, j + first - 1 - i))
-            j += first - 1 - i
-        codes.append(("replace", first - 1, last, j, j + len(new)))
-        new_lines.append((j, new))
-        i, j = last, j + len(new)
-    if i < old_count:
-        codes.append(("equal", i, old_count, j, j + old_count - i))
-    return codes, new_lines
+            codes.append(("equal", i, first - 1, len(new), len(new) + first - 1 - i))
+            new.extend(old[i:first - 1])
+        replacement = lines(text)
+        codes.append(("replace", first - 1, last, len(new), len(new) + len(replacement)))
+        new.extend(replacement)
+        i = last
+    if i < len(old):
+        codes.append(("equal", i, len(old), len(new), len(new) + len(old) - i))
+        new.extend(old[i:])
+    return new, codes
 
 
-def unified(path: str, old: List[str], changes: List[Tuple[int, int, str]],
-            n: int = 3) -> Iterator[str]:
-    codes, pieces = opcodes(changes, len(old))
-    new_at = {}
-    for j, new in pieces:
-        for k, line in enumerate(new):
-            new_at[j + k] = line
+def matched(old: List[str], new: List[str]) -> list:
+    """difflib's opcodes (for a notebook's JSON)."""
+    return difflib.SequenceMatcher(None, old, new).get_opcodes()
 
-    def new_line(j: int) -> str:
-        if j in new_at:
-            return new_at[j]
-        for tag, i1, _, j1, j2 in codes:  # an equal line
-            if tag == "equal" and j1 <= j < j2:
-                return old[i1 + j - j1]
-        raise IndexError(j)
 
-    started = False
+def _line(mark: str, line: str) -> str:
+    return mark + line if line.endswith("\n") else mark + line + "\n" + NO_NEWLINE
+
+
+def header(path: str) -> str:
+    """``--- NAME`` and ``+++ NAME``. NAME is ``path`` from the directory
+    the diff is printed in, after ``./``, so ``patch -p0`` and ``git apply``
+    (``-p1``) find the file from there (a path outside it is given as it
+    is); a tab ends a NAME with white space in it, as ``diff -u`` ends it."""
+    try:
+        name = os.path.relpath(path)
+    except ValueError:  # another drive
+        name = path
+    name = path if name == os.pardir or name.startswith(os.pardir + os.sep) \
+        else "./" + name.replace(os.sep, "/")
+    if any(c.isspace() for c in name):
+        name += "\t"
+    return "--- %s\n+++ %s\n" % (name, name)
+
+
+def unified(old: List[str], new: List[str], codes: list, n: int = 3) -> Iterator[str]:
+    """The hunks (no header) of the change of ``old`` into ``new``."""
     for group in _Known(codes).get_grouped_opcodes(n):
-        if not started:
-            started = True
-            yield "--- %s\n" % path
-            yield "+++ %s\n" % path
         first, last = group[0], group[-1]
         yield "@@ -%s +%s @@\n" % (difflib._format_range_unified(first[1], last[2]),
                                    difflib._format_range_unified(first[3], last[4]))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
                 for line in old[i1:i2]:
-                    yield " " + line
+                    yield _line(" ", line)
                 continue
             for line in old[i1:i2]:
-                yield "-" + line
-            for j in range(j1, j2):
-                yield "+" + new_line(j)
+                yield _line("-", line)
+            for line in new[j1:j2]:
+                yield _line("+", line)
+
+
+def encode(diff: str, path: str, encoding: str) -> bytes:
+    """A file's diff (``header(path)`` + hunks) as bytes for ``patch``: the
+    header in the file system's encoding, the hunks in the file's."""
+    head = header(path)
+    return os.fsencode(head) + diff[len(head):].encode(encoding)

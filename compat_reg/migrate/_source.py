@@ -209,13 +209,19 @@ class Edits:
 
     def line_changes(self):
         """(first line, last line, their new text) of each run of lines the
-        edits touch, 1-based, in order."""
-        src, runs = self.source, []
-        for a, b, _ in self._outermost(0, len(src.text)):
-            first = src.line_of(a)
+        edits touch, 1-based, in order. Lines here end at ``\\n`` only, as
+        ``patch`` reads them (``_diff``), not at every newline CPython knows."""
+        text, runs = self.source.text, []
+        starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+        def line_of(offset: int) -> int:
+            return bisect.bisect_right(starts, offset)
+
+        for a, b, _ in self._outermost(0, len(text)):
+            first = line_of(a)
             if b > a:
-                last = max(first, src.line_of(b - 1))
-            elif a == src.line_start(first):
+                last = max(first, line_of(b - 1))
+            elif a == starts[first - 1]:
                 last = first - 1  # an insertion before line ``first``
             else:
                 last = first
@@ -225,8 +231,9 @@ class Edits:
                 runs[-1][1] = max(runs[-1][1], last, first if last < first else last)
             else:
                 runs.append([first, last])
-        return [(first, last, self.render(src.line_start(first), src.line_end(last)))
-                for first, last in runs]
+        return [(first, last, self.render(
+            starts[first - 1], starts[last] if last < len(starts) else len(text)))
+            for first, last in runs]
 
     def apply(self) -> str:
         return self.render(0, len(self.source.text))

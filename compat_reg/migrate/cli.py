@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import gc
 import json
 import os
@@ -20,8 +19,11 @@ alike are left alone. tf_upgrade_v2's `tf.keras.regularizers.l2(l=...)`
 (a TypeError on Keras 3) becomes `l2(l2=...)`, without halving again.
 The code is read with CPython's own parser and edited in place: text the
 tool does not change is kept byte for byte. It is never imported or run.
-Files: *.py and Jupyter notebooks (*.ipynb: code cells only; IPython
-%/! lines left as they are).
+Files: *.py and Jupyter notebooks (*.ipynb, nbformat 4 and 3: code cells
+only; IPython lines (%magic, !shell, obj?) left as they are; a cell magic
+whose body is not Python (%%bash, %%html...) is left as it is, and a
+%%writefile x.py body is migrated as a module of its own: its imports
+go into it).
 
 targets:
   compat_reg  (default) the exact drop-in: compat_reg.l2_regularizer(...),
@@ -45,14 +47,19 @@ report (stderr; or --json on stdout):
   PATH:LINE: note[CODE]: what    what to pass (pass-source), or what still
                                  stands between the file and a TF2 run, with
                                  the fix: graph-mode, tf-layers, other-contrib,
-                                 keras-layers-collection, update-ops, adamw
+                                 keras-layers-collection, update-ops, adamw;
+                                 in a notebook, cell-not-python and
+                                 cell-not-parsed (a hazard when the cell
+                                 mentions regularization): that cell is left
+                                 as it is, the others are migrated
   NB.ipynb:cell N:line M: ...    the same, in a notebook's code cell
   PATH: error: why               does not parse, binary, not UTF-8,
                                  unreadable file or directory, symlink loop:
                                  left untouched
   PATH: skipped: why             not a regular file (FIFO...), or a symlink
                                  out of the tree: never opened
-  Without --write a unified diff is printed on stdout and nothing is written.
+  Without --write a unified diff is printed on stdout and nothing is written;
+  from the same directory, `patch -p0 < DIFF` or `git apply DIFF` applies it.
   --write replaces each changed file atomically (owner, group and mode
   kept). A second run changes nothing.
 
@@ -88,16 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _relevant(data: bytes) -> bool:
+def mentions_regularization(data: bytes) -> bool:
     """The cheap scan: only files that mention regularization are parsed."""
     return b"egulariz" in data or b"EGULARIZ" in data
 
 
 def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str, Any]:
     """Everything about one file, as it goes into the --json report."""
-    from compat_reg.migrate import _files
-    from compat_reg.migrate._diff import lines, unified
-    from compat_reg.migrate._source import NOTHING, Source
+    from compat_reg.migrate import _diff, _files
+    from compat_reg.migrate._source import NOTHING, Source, detect_encoding
     entry: Dict[str, Any] = {"path": path, "status": "unchanged",
                              "findings": [], "sites": []}
     try:
@@ -111,7 +117,7 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
     except _files.FileError as e:
         entry.update(status="error", error=str(e))
         return entry
-    if not _relevant(data):
+    if not mentions_regularization(data):
         entry["status"] = "skipped"
         entry["facts"] = {fact: any(b in data for b in needles)
                           for fact, needles in _FACT_BYTES.items()}
@@ -156,11 +162,17 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
             entry.update(status="error", error="rewritten code would not compile "
                          "(%s); left untouched, please report" % e)
             return entry
-    if notebook:
-        entry["diff"] = "".join(difflib.unified_diff(
-            lines(data.decode("utf-8")), lines(new.decode("utf-8")), path, path))
-    elif diff:
-        entry["diff"] = "".join(unified(path, lines(result.text), result.changes))
+    if diff:
+        if notebook:
+            encoding = "utf-8"
+            old, changed = (_diff.lines(d.decode(encoding)) for d in (data, new))
+            codes = _diff.matched(old, changed)
+        else:
+            encoding = detect_encoding(data)
+            old = _diff.lines(result.text)
+            changed, codes = _diff.from_changes(old, result.changes)
+        entry["diff"] = _diff.header(path) + "".join(_diff.unified(old, changed, codes))
+        entry["encoding"] = encoding
     entry["status"] = "changed"
     if write:
         try:
@@ -275,6 +287,7 @@ def _report(args, entries: List[Dict[str, Any]], interrupted: bool) -> int:
     if args.json:
         for e in entries:
             e.pop("facts", None)
+            e.pop("encoding", None)
         json.dump(dict(format="compat-reg-migrate/1", target=args.target,
                        write=args.write, exit_code=code, interrupted=interrupted,
                        summary=summary,
@@ -284,9 +297,16 @@ def _report(args, entries: List[Dict[str, Any]], interrupted: bool) -> int:
         sys.stdout.write("\n")
         sys.stdout.flush()
         return code
+    from compat_reg.migrate._diff import encode
+    out = getattr(sys.stdout, "buffer", None)
     for e in entries:
         if e["status"] == "changed":
-            sys.stdout.write(e["diff"])
+            if out is None:  # a text-only stream
+                sys.stdout.write(e["diff"])
+                continue
+            sys.stdout.flush()
+            out.write(encode(e["diff"], e["path"], e["encoding"]))
+            out.flush()
         elif e["status"] == "written":
             sys.stdout.write("rewrote %s\n" % e["path"])
     sys.stdout.flush()
