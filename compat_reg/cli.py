@@ -13,7 +13,8 @@ DESCRIPTION = ("compat-reg: move TF1 regularization code to TF2 without "
 EPILOG = """\
 exit status (every command): 0 ok; 1 differences found (a penalty or a
 training run off its TF 1.15 value; code migrate would change); 2 an error
-(unreadable input) or a usage error. Errors go to stderr.
+(unreadable input; no TensorFlow it can import, for every command but
+migrate) or a usage error. Errors go to stderr.
 
 TensorFlow's own start-up log lines are hidden unless you pass --verbose or
 set TF_CPP_MIN_LOG_LEVEL yourself.
