@@ -25,13 +25,15 @@ True
 from __future__ import absolute_import, division, print_function
 
 import collections
+import numbers
 
 __all__ = ["Scale", "Factory", "FACTORIES", "FACTORY", "NAMES", "SCALED",
            "KERAS_CLASSES", "KERAS_ALIASES", "to_keras", "TF1Optimizer",
            "TF1_OPTIMIZERS", "OPTIMIZER", "SPEC_KEYS", "tf1_arguments",
            "Schedule", "SCHEDULES", "SCHEDULE", "WeightDecay", "WEIGHT_DECAY",
            "OptimizerSpec", "parse_optimizer", "schedule_arguments",
-           "DECAY_BIASES_DEFAULT", "BIAS_NAME"]
+           "DECAY_BIASES_DEFAULT", "BIAS_NAME", "SPEC_NAMES", "Rule",
+           "VALUE_RULES", "spec_value"]
 
 # One scale argument of a contrib factory: its name, the keyword of the Keras
 # class that takes it, and the factor from contrib's convention to Keras'.
@@ -141,6 +143,7 @@ OPTIMIZER = collections.OrderedDict((o.spec, o) for o in TF1_OPTIMIZERS)
 
 # A spec key whose TF1 keyword differs (every other key is TF1's keyword).
 SPEC_KEYS = {"lr": "learning_rate"}
+SPEC_NAMES = dict((v, k) for k, v in SPEC_KEYS.items())
 
 # contrib.opt's decoupled weight decay (``tf.contrib.opt.AdamWOptimizer``,
 # ``MomentumWOptimizer``): the spec name, contrib's class, the TF1 optimizer
@@ -200,47 +203,112 @@ OptimizerSpec = collections.namedtuple(
     "OptimizerSpec", "entry args schedule schedule_args decay_biases")
 
 
-def _is_number(value):
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and value == value and abs(value) != float("inf"))
+# What every value of a spec key must be: the optimizer keys (by spec name;
+# the optimizer classes' arguments of the same TF1 names are checked by the
+# same rules, ``learning_rate`` as ``lr``) and the schedule keys. A bool is
+# ``True``/``False`` (Python's or numpy's), never ``"false"`` nor ``0``; a
+# number is a finite real that is not a bool, in the key's range; an integer
+# is not a bool either. ``spec_value`` applies them, for every reader.
+Rule = collections.namedtuple("Rule", "kind test expected out_of_range")
+
+_POSITIVE = ("number", lambda v: v > 0, "a finite number > 0", "positive")
+_FRACTION = ("number", lambda v: 0 <= v < 1, "a finite number >= 0 and < 1",
+             "a finite number >= 0 and < 1")
+_NON_NEGATIVE = ("number", lambda v: v >= 0, "a finite number >= 0",
+                 "a finite number >= 0")
+_BOOL = ("bool", None, "True or False", None)
+_INT64_END = 2 ** 63  # steps are int64 in TF (global_step, iterations)
+
+VALUE_RULES = dict((key, Rule(*rule)) for key, rule in (
+    ("lr", _POSITIVE), ("momentum", _FRACTION), ("beta1", _FRACTION),
+    ("beta2", _FRACTION), ("epsilon", _POSITIVE), ("weight_decay", _FRACTION),
+    ("use_nesterov", _BOOL), ("decay_biases", _BOOL), ("use_locking", _BOOL),
+    ("decay_steps", ("int", lambda v: v >= 1, "a positive integer",
+                     "a positive integer")),
+    ("decay_rate", _POSITIVE), ("staircase", _BOOL),
+    ("end_learning_rate", _NON_NEGATIVE), ("power", _POSITIVE),
+    ("cycle", _BOOL),
+    ("boundaries", ("steps", lambda v: v >= 0,
+                    "a non-empty list of integer steps >= 0",
+                    "must increase strictly")),
+    ("values", ("rates", None, "a non-empty list of finite learning rates "
+                "> 0", None))))
+
+
+def _real(value):
+    """``value`` as a float if it is a finite real that is not a bool."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float's range
+            return None
+        if number - number == 0:  # not NaN, not +/-inf
+            return number
+    return None
 
 
 def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _schedule_value(kind, key, value):
-    """A schedule argument, checked: ``(key, value)`` or a ValueError."""
-    where = "schedule %r: %r" % (kind, key)
-    if key in ("staircase", "cycle"):
-        if not isinstance(value, bool):
-            raise ValueError("%s must be True or False, got %r" % (where, value))
-        return value
-    if key == "decay_steps":
-        if not _is_int(value) or value < 1:
-            raise ValueError("%s must be a positive integer, got %r" % (
-                where, value))
-        return value
-    if key == "boundaries":
-        if (not isinstance(value, (list, tuple)) or not value
-                or not all(_is_int(b) for b in value)):
-            raise ValueError("%s must be a non-empty list of integer steps, "
-                             "got %r" % (where, value))
-        if any(b >= c for b, c in zip(value[:-1], value[1:])):
-            raise ValueError("%s must increase strictly, got %r" % (
-                where, value))
-        return list(value)
-    if key == "values":
-        if (not isinstance(value, (list, tuple)) or not value
-                or not all(_is_number(v) for v in value)):
-            raise ValueError("%s must be a list of finite learning rates, got "
-                             "%r" % (where, value))
-        return [float(v) for v in value]
-    if not _is_number(value):
-        raise ValueError("%s must be a finite number, got %r" % (where, value))
-    if key == "decay_rate" and value <= 0:
-        raise ValueError("%s must be positive, got %r" % (where, value))
-    return float(value)
+def _is_bool(value):
+    """Python's bool or numpy's (``numpy.bool_``, without importing numpy)."""
+    kind = type(value)
+    return isinstance(value, bool) or (
+        kind.__module__ == "numpy" and kind.__name__ in ("bool_", "bool"))
+
+
+def spec_value(key, value, name=None):
+    """``value`` of spec key ``key``, parsed strictly, or a ValueError that
+    names ``name`` (default: the key) and the value.
+
+    >>> spec_value("use_nesterov", "false")
+    Traceback (most recent call last):
+    ...
+    ValueError: use_nesterov must be True or False, got 'false'
+    >>> spec_value("momentum", 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: momentum must be a finite number >= 0 and < 1, got 1.0
+    >>> spec_value("lr", 1), spec_value("boundaries", (10, 20))
+    (1.0, [10, 20])
+    """
+    rule = VALUE_RULES[SPEC_NAMES.get(key, key)]
+    name = key if name is None else name
+
+    def fail(expected):
+        raise ValueError("%s must be %s, got %r" % (name, expected, value))
+
+    if rule.kind == "bool":
+        if not _is_bool(value):
+            fail(rule.expected)
+        return bool(value)
+    if rule.kind in ("int", "steps"):
+        steps = value if rule.kind == "steps" else [value]
+        if rule.kind == "steps" and (not isinstance(value, (list, tuple))
+                                     or not value):
+            fail(rule.expected)
+        if not all(_is_int(b) and rule.test(b) for b in steps):
+            fail(rule.expected)
+        if any(b >= _INT64_END for b in steps):
+            fail(rule.expected + " below 2**63 (TF counts steps in int64)")
+        if any(b >= c for b, c in zip(steps[:-1], steps[1:])):
+            raise ValueError("%s %s, got %r" % (name, rule.out_of_range,
+                                                value))
+        steps = [int(b) for b in steps]
+        return steps if rule.kind == "steps" else steps[0]
+    if rule.kind == "rates":
+        rates = [_real(v) for v in value] if isinstance(
+            value, (list, tuple)) else []
+        if not rates or not all(r is not None and r > 0 for r in rates):
+            fail(rule.expected)
+        return rates
+    number = _real(value)
+    if number is None:
+        fail(rule.expected)
+    if not rule.test(number):
+        fail(rule.out_of_range)
+    return number
 
 
 def schedule_arguments(spec, lr=None):
@@ -286,29 +354,27 @@ the spec's lr is 0.1: leave lr out or make it 0.5
         raise ValueError("schedule %r is missing %s" % (
             kind, ", ".join(repr(k) for k in missing)))
     args = collections.OrderedDict()
-    lr = spec.get("lr") if lr is None else lr
+    if lr is None and spec.get("lr") is not None:
+        lr = spec_value("lr", spec["lr"], "schedule %r: the spec's 'lr'" % kind)
     if entry.takes_lr:
         if lr is None:
             raise ValueError("schedule %r decays the spec's 'lr', which is "
                              "missing" % kind)
-        if not _is_number(lr):
-            raise ValueError("schedule %r: the spec's 'lr' must be a finite "
-                             "number, got %r" % (kind, lr))
-        args["learning_rate"] = float(lr)
+        args["learning_rate"] = lr
     for key in entry.required:
-        args[key] = _schedule_value(kind, key, schedule[key])
+        args[key] = spec_value(key, schedule[key], "schedule %r: %r" % (
+            kind, key))
     for key, default in sorted(entry.defaults.items()):
         value = schedule.get(key)
-        args[key] = default if value is None else _schedule_value(
-            kind, key, value)
+        args[key] = default if value is None else spec_value(
+            key, value, "schedule %r: %r" % (kind, key))
     if kind == "piecewise_constant":
         if len(args["values"]) != len(args["boundaries"]) + 1:
             raise ValueError("schedule 'piecewise_constant' needs one value "
                              "more than boundaries, got %d boundaries and %d "
                              "values" % (len(args["boundaries"]),
                                          len(args["values"])))
-        if lr is not None and (not _is_number(lr)
-                               or float(lr) != args["values"][0]):
+        if lr is not None and lr != args["values"][0]:
             raise ValueError("schedule 'piecewise_constant' starts at "
                              "values[0] = %r, but the spec's lr is %r: leave lr"
                              " out or make it %r" % (args["values"][0], lr,
@@ -316,13 +382,18 @@ the spec's lr is 0.1: leave lr out or make it 0.5
     return entry, args
 
 
-def parse_optimizer(spec):
+def parse_optimizer(spec, is_tensor=None):
     """An ``OptimizerSpec``: the whole optimizer spec, checked.
 
     ``spec`` is a golden ``config`` (or any dict) with ``"optimizer"`` and its
     keys; a key left out or ``None`` takes TF1's default; keys of no use to
     any optimizer are ignored, but ``"weight_decay"``/``"decay_biases"`` on
     an optimizer without weight decay are an error (the decay would be lost).
+    Every value is parsed by ``spec_value`` (``VALUE_RULES``): a bool must be
+    a bool, a number finite and in its key's range, or a ValueError names
+    the key and the value. ``is_tensor`` (optional) says which values TF1's
+    optimizers took as they were, unparsed: tensors, variables, schedules
+    (this module knows no TensorFlow; ``compat_reg.optimizers`` passes it).
 
     >>> parsed = parse_optimizer({"optimizer": "adamw", "lr": 0.001,
     ...                           "weight_decay": 1e-4, "decay_biases": False})
@@ -340,12 +411,20 @@ AdamWOptimizer (spec has weight_decay=0.0001)
     if "optimizer" not in spec:
         raise ValueError("optimizer spec %r has no 'optimizer' key" % (spec,))
     kind = spec["optimizer"]
-    if kind not in OPTIMIZER:
+    if not isinstance(kind, str) or kind not in OPTIMIZER:
         raise ValueError("unknown optimizer %r: expected one of %s" % (
             kind, ", ".join(repr(k) for k in sorted(OPTIMIZER))))
     entry = OPTIMIZER[kind]
-    schedule = schedule_arguments(spec)
-    lr = spec.get("lr")
+
+    def value(key, default=None):
+        """The spec's ``key``, parsed strictly; ``default`` if absent."""
+        given = spec.get(key)
+        if given is None or (is_tensor is not None and is_tensor(given)):
+            return default if given is None else given
+        return spec_value(key, given, "optimizer %r: %s" % (kind, key))
+
+    lr = value("lr")
+    schedule = schedule_arguments(spec, lr)
     if lr is None and schedule is not None and not schedule[0].takes_lr:
         lr = schedule[1]["values"][0]  # piecewise_constant: its first value
     filled = dict(spec, lr=lr)
@@ -355,17 +434,7 @@ AdamWOptimizer (spec has weight_decay=0.0001)
             spec, kind, ", ".join(repr(k) for k in missing)))
     decay_biases = None
     if kind in WEIGHT_DECAY:
-        wd = spec["weight_decay"]
-        if not _is_number(wd) or wd < 0:
-            raise ValueError("weight_decay must be a finite number >= 0 "
-                             "(contrib's absolute decay per step), got %r" % (
-                                 wd,))
-        decay_biases = spec.get("decay_biases")
-        if decay_biases is None:
-            decay_biases = DECAY_BIASES_DEFAULT
-        elif not isinstance(decay_biases, bool):
-            raise ValueError("decay_biases must be True or False, got %r" % (
-                decay_biases,))
+        decay_biases = value("decay_biases", DECAY_BIASES_DEFAULT)
     else:
         for key in ("weight_decay", "decay_biases"):
             if spec.get(key) is not None:
@@ -377,12 +446,10 @@ AdamWOptimizer (spec has weight_decay=0.0001)
                 raise ValueError("%r has no weight decay: %s (spec has %s=%r)"
                                  % (kind, hint, key, spec[key]))
     args = collections.OrderedDict(
-        (SPEC_KEYS.get(key, key), filled[key]) for key in entry.required)
-    if "weight_decay" in args:
-        args["weight_decay"] = float(args["weight_decay"])
+        (SPEC_KEYS.get(key, key), lr if key == "lr" else value(key))
+        for key in entry.required)
     for key, default in sorted(entry.defaults.items()):
-        value = spec.get(key)
-        args[key] = default if value is None else type(default)(value)
+        args[key] = value(key, default)
     return OptimizerSpec(entry, args, schedule and schedule[0],
                          schedule and schedule[1], decay_biases)
 

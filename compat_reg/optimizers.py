@@ -157,6 +157,22 @@ def _deduplicate(values, indices):
     return summed, unique
 
 
+def _is_tf_value(value):
+    """A tensor, a variable or a callable (a schedule): what TF1's optimizers
+    took as a hyper-parameter as it was."""
+    return (callable(value) or tf.is_tensor(value)
+            or isinstance(value, tf.Variable) or _compat.is_keras3_variable(value))
+
+
+def _argument(owner, key, value):
+    """A constructor's (or a config's) ``key``, parsed as a spec's is
+    (``convention.spec_value``: ``use_nesterov="false"`` is an error, not
+    True), unless ``_is_tf_value``."""
+    if _is_tf_value(value):
+        return value
+    return convention.spec_value(key, value, "%s: %s" % (owner, key))
+
+
 def _lr_to_config(learning_rate):
     schedules = _compat.keras.optimizers.schedules
     if isinstance(learning_rate, schedules.LearningRateSchedule):
@@ -172,8 +188,9 @@ class _KernelOptimizer(_compat.OptimizerAdapter):
     _SLOT_NAMES = ()
 
     def __init__(self, learning_rate, use_locking, name):
-        super().__init__(learning_rate, name)
-        self.use_locking = bool(use_locking)
+        owner = type(self).__name__
+        super().__init__(_argument(owner, "learning_rate", learning_rate), name)
+        self.use_locking = _argument(owner, "use_locking", use_locking)
 
     # -- variables -----------------------------------------------------
     def build(self, var_list):
@@ -298,8 +315,9 @@ class Momentum(_KernelOptimizer):
     def __init__(self, learning_rate, momentum, use_locking=False,
                  name="Momentum", use_nesterov=False):
         super().__init__(learning_rate, use_locking, name)
-        self.momentum = momentum
-        self.use_nesterov = bool(use_nesterov)
+        self.momentum = _argument(type(self).__name__, "momentum", momentum)
+        self.use_nesterov = _argument(type(self).__name__, "use_nesterov",
+                                      use_nesterov)
 
     def _apply_dense(self, grad, var, slots, lr):
         return tf.raw_ops.ResourceApplyMomentum(
@@ -345,9 +363,10 @@ class Adam(_KernelOptimizer):
                  beta2=_ADAM_DEFAULTS["beta2"], epsilon=_ADAM_DEFAULTS["epsilon"],
                  use_locking=False, name="Adam"):
         super().__init__(learning_rate, use_locking, name)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        owner = type(self).__name__
+        self.beta1 = _argument(owner, "beta1", beta1)
+        self.beta2 = _argument(owner, "beta2", beta2)
+        self.epsilon = _argument(owner, "epsilon", epsilon)
 
     def _build_non_slots(self, var_list):
         constant = _compat.keras.initializers.Constant
@@ -648,9 +667,11 @@ class _OrderedDecay(object):
     """
 
     def __init__(self, weight_decay, *args, **kwargs):
-        self._decay_biases = bool(kwargs.pop(
+        owner = type(self).__name__
+        self._decay_biases = _argument(owner, "decay_biases", kwargs.pop(
             "decay_biases", convention.DECAY_BIASES_DEFAULT))
-        super(_OrderedDecay, self).__init__(weight_decay, *args, **kwargs)
+        super(_OrderedDecay, self).__init__(
+            _argument(owner, "weight_decay", weight_decay), *args, **kwargs)
 
     @property
     def decay_biases(self):
@@ -830,8 +851,9 @@ class _KerasDecoupledDecay(object):
     is turned off: ``weight_decay`` here is contrib's absolute decay."""
 
     def _init_decay(self, weight_decay, decay_biases):
-        self.weight_decay = weight_decay
-        self.decay_biases = bool(decay_biases)
+        owner = type(self).__name__
+        self.weight_decay = _argument(owner, "weight_decay", weight_decay)
+        self.decay_biases = _argument(owner, "decay_biases", decay_biases)
 
     def _apply_weight_decay(self, variables):
         del variables  # not Keras' decay: contrib's, in update_step
@@ -962,7 +984,7 @@ def get(spec):
     ...
     ValueError: optimizer spec {...} for 'momentum' is missing 'momentum'
     """
-    parsed = convention.parse_optimizer(spec)
+    parsed = convention.parse_optimizer(spec, _is_tf_value)
     cls = _EXACT[parsed.entry.spec]
     args = _exact_arguments(parsed)
     if parsed.schedule is None:
@@ -990,7 +1012,7 @@ def tf1(spec, global_step=None):
     >>> type(tf1({"optimizer": "sgd", "lr": 0.5})).__name__
     'GradientDescentOptimizer'
     """
-    parsed = convention.parse_optimizer(spec)
+    parsed = convention.parse_optimizer(spec, _is_tf_value)
     entry, args = parsed.entry, dict(parsed.args)
     if parsed.schedule is not None:
         if global_step is None:
@@ -1068,7 +1090,7 @@ def keras_native(spec, wrong=None):
     Raises NotImplementedError for weight decay where this Keras has none
     (TF 1.15 and Keras 2.0-2.10: ``_compat.KERAS_WEIGHT_DECAY``).
     """
-    parsed = convention.parse_optimizer(spec)
+    parsed = convention.parse_optimizer(spec, _is_tf_value)
     if wrong is not None:
         _check_wrong(parsed, wrong)
     entry, args = parsed.entry, dict(parsed.args)
