@@ -39,8 +39,17 @@ Validation follows contrib, and is stricter where TF1 accepted nonsense:
   string or other non-number raises ``TypeError``. TF1 returned a
   regularizer for these and failed, or produced NaN penalties, only when it
   was applied;
+* a 0-d numpy array is its number, as in TF1 (so ``np.array(1)`` is an
+  integer and ``np.array(-0.5)`` negative: refused, though TF1 let them
+  through); numpy bools are refused as Python's are; a list or 1-d array
+  raises ``ValueError`` (TF1 made a vector penalty of it);
 * a tensor or ``tf.Variable`` scale must be a floating-point scalar (and,
-  when it can be read, i.e. eagerly, finite and not negative);
+  when it can be read, i.e. eagerly, finite and not negative); it is cast to
+  the weights' dtype (TF1 refused another dtype when applied);
+* ``ContribL1L2``, ``SumRegularizer``, their ``from_config`` and the saved
+  files that hold them are checked by the same validator as the factories.
+
+Every form of scale against TF 1.15: docs/migration_details.md, section 16.
 * applied to weights that are not floating point (integers, bools, complex,
   strings) or sparse, compat_reg's classes raise ``TypeError``, as TF1 did.
 """
@@ -73,9 +82,18 @@ def _is_tensor_like(value):
 def _check_scale(scale, arg, negative_suffix):
     """contrib's checks on one scale; returns a float, None (0.0) or a tensor.
 
-    ``negative_suffix`` reproduces contrib's message exactly: l2 ends its
-    message with a period, l1 does not.
+    The one validator of a scale, for the factories and for every other door
+    (``ContribL1L2``/``SumRegularizer`` and their ``from_config``, so loaded
+    files too). ``negative_suffix`` reproduces contrib's message exactly: l2
+    ends its message with a period, l1 does not. What TF 1.15 did with each
+    form of scale is recorded in tests/data/tf1_scale_forms/.
     """
+    if isinstance(scale, np.ndarray) and scale.ndim == 0:
+        scale = scale[()]  # TF1 took a 0-d array as its number
+    if isinstance(scale, np.bool_):
+        raise ValueError(
+            "%s cannot be a bool: %s (contrib refused Python's True and False "
+            "as integers; numpy's it read as 1.0 and 0.0)" % (arg, scale))
     if isinstance(scale, numbers.Integral):
         raise ValueError("%s cannot be an integer: %s" % (arg, scale))
     if isinstance(scale, numbers.Real):
@@ -88,10 +106,40 @@ def _check_scale(scale, arg, negative_suffix):
         return value or None
     if _is_tensor_like(scale):
         return _check_tensor_scale(scale, arg, negative_suffix)
+    if isinstance(scale, (list, tuple, np.ndarray)):
+        raise _not_scalar(arg, scale, np.shape(scale))
     raise TypeError(
         "%s must be a float, a tf.Variable or a scalar tensor, got %r of type "
         "%s (TF1's contrib accepted this and failed only when the regularizer "
         "was applied)" % (arg, scale, type(scale).__name__))
+
+
+def _not_scalar(arg, scale, shape):
+    return ValueError(
+        "%s must be a scalar, got %r of shape %s: TF1's contrib made a penalty "
+        "of that shape from it, a vector that Keras sums without a word (and "
+        "that contrib's own l1_l2_regularizer failed to add)" % (
+            arg, scale, tf.TensorShape(shape)))
+
+
+def _check_scales(scale_l1, scale_l2, absent=False):
+    """``(scale_l1, scale_l2)`` checked as ``l1_l2_regularizer`` checks them
+    (both for integers first, as contrib did); with ``absent``, None stays
+    None (``ContribL1L2``'s scale that is not there)."""
+    for arg, scale in (("scale_l1", scale_l1), ("scale_l2", scale_l2)):
+        if isinstance(scale, numbers.Integral):
+            raise ValueError("%s cannot be an integer: %s" % (arg, scale))
+    return tuple(None if absent and scale is None else
+                 _check_scale(scale, arg, suffix)
+                 for arg, scale, suffix in (("scale_l1", scale_l1, ""),
+                                            ("scale_l2", scale_l2, ".")))
+
+
+def _check_scope(scope):
+    if scope is not None and not isinstance(scope, str):
+        raise TypeError("scope must be a string or None, got %r of type %s" % (
+            scope, type(scope).__name__))
+    return scope
 
 
 def _check_value(value, arg, negative_suffix):
@@ -106,7 +154,7 @@ def _check_value(value, arg, negative_suffix):
     if value > _FLOAT32_MAX:
         raise ValueError(
             "%s=%g overflows float32 (largest %g), the dtype weights and Keras "
-            "regularizers compute in: every penalty would be inf" %
+            "regularizers compute in: every float32 penalty would be inf" %
             (arg, value, _FLOAT32_MAX))
 
 
@@ -118,11 +166,8 @@ def _check_tensor_scale(scale, arg, negative_suffix):
             "%s must be a floating-point scalar, got a %s %s (contrib would "
             "fail when the regularizer is applied)" %
             (arg, dtype.name, type(scale).__name__))
-    rank = tf.TensorShape(scale.shape).ndims
-    if rank != 0:
-        raise ValueError(
-            "%s must be a scalar, got shape %s: the penalty would be a vector "
-            "that Keras sums without a word" % (arg, tf.TensorShape(scale.shape)))
+    if tf.TensorShape(scale.shape).ndims != 0:
+        raise _not_scalar(arg, scale, scale.shape)
     if _compat.executing_eagerly():
         value = float(scale.numpy() if hasattr(scale, "numpy") else scale)
         if math.isnan(value):
@@ -229,12 +274,7 @@ def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
       ValueError: integer, negative, NaN or infinite scale.
       TypeError: a scale that is not a number or a tensor.
     """
-    if isinstance(scale_l1, numbers.Integral):
-        raise ValueError("scale_l1 cannot be an integer: %s" % (scale_l1,))
-    if isinstance(scale_l2, numbers.Integral):
-        raise ValueError("scale_l2 cannot be an integer: %s" % (scale_l2,))
-    l1 = _check_scale(scale_l1, "scale_l1", "")
-    l2 = _check_scale(scale_l2, "scale_l2", ".")
+    l1, l2 = _check_scales(scale_l1, scale_l2)
     return _build(scope or "l1_l2_regularizer", scale_l1=l1, scale_l2=l2)
 
 
@@ -270,7 +310,13 @@ def _drop_in(kind, contrib, **keras_factors):
     for name, value in keras_factors.items():
         setattr(reg, name, value)
     reg._contrib = contrib
+    reg._made = (kind, contrib, keras_factors)
     return reg
+
+
+def _rebuild_drop_in(kind, contrib, keras_factors):
+    """Unpickle (and copy) a drop-in: ``_drop_in`` again."""
+    return _drop_in(kind, contrib, **keras_factors)
 
 
 class _DropIn(object):
@@ -286,15 +332,21 @@ class _DropIn(object):
 
     It reports Keras' class as its ``__class__``, so Keras serializes it as
     that class: configs and saved models name ``keras.regularizers.L2`` and
-    load without compat_reg (as Keras' plain class).
+    load without compat_reg (as Keras' plain class). ``pickle`` (which
+    refuses an object whose ``__class__`` is not its type) and ``copy`` make
+    it again from what made it: a drop-in again, computing contrib's sum.
     """
 
     _native = None
     _contrib = None
+    _made = None
 
     @property
     def __class__(self):
         return self._native
+
+    def __reduce_ex__(self, protocol):
+        return _rebuild_drop_in, self._made
 
     def __call__(self, x):
         return self._contrib(x)
@@ -327,7 +379,7 @@ def sum_regularizer(regularizer_list, scope=None):
     >>> sum_regularizer([]) is None
     True
     """
-    regularizers = [r for r in regularizer_list if r is not None]
+    regularizers = _terms(regularizer_list)
     if not regularizers:
         return None
     contrib = SumRegularizer(regularizers, scope=scope)
@@ -338,6 +390,29 @@ def sum_regularizer(regularizer_list, scope=None):
     if not (l1 or l2):
         return contrib
     return _drop_in("L1L2", contrib, l1=l1, l2=l2)
+
+
+def _terms(regularizer_list):
+    """The terms of a sum, checked: contrib's ``None`` entries dropped, each
+    a regularizer (a callable) or, from a config, a Keras config (a dict,
+    deserialized and so validated by its class)."""
+    if isinstance(regularizer_list, (str, bytes, dict)) or not hasattr(
+            regularizer_list, "__iter__"):
+        raise TypeError(
+            "regularizer_list must be a list of regularizers, got %r of type "
+            "%s" % (regularizer_list, type(regularizer_list).__name__))
+    terms = []
+    for i, term in enumerate(regularizer_list):
+        if isinstance(term, dict):
+            term = _compat.moves.deserialize_regularizer(term)
+        if term is not None and not callable(term):
+            raise TypeError(
+                "regularizer_list[%d] must be a regularizer (a callable), got "
+                "%r of type %s (TF1's contrib accepted it and failed only when "
+                "the sum was applied)" % (i, term, type(term).__name__))
+        if term is not None:
+            terms.append(term)
+    return terms
 
 
 def apply_regularization(regularizer, weights_list=None):
@@ -394,18 +469,21 @@ def from_spec(spec, factories=None):
     if spec is None:
         return None
     f = factories or __import__(__name__, fromlist=["l1_regularizer"])
-    kind, args = spec[0], list(spec[1:])
     builders = {
-        "l1": lambda: f.l1_regularizer(args[0]),
-        "l2": lambda: f.l2_regularizer(args[0]),
-        "l1_l2": lambda: f.l1_l2_regularizer(args[0], args[1]),
-        "sum": lambda: f.sum_regularizer(
-            [f.l1_regularizer(args[0]), f.l2_regularizer(args[1])]),
+        "l1": (1, lambda a: f.l1_regularizer(a[0])),
+        "l2": (1, lambda a: f.l2_regularizer(a[0])),
+        "l1_l2": (2, lambda a: f.l1_l2_regularizer(a[0], a[1])),
+        "sum": (2, lambda a: f.sum_regularizer(
+            [f.l1_regularizer(a[0]), f.l2_regularizer(a[1])])),
     }
-    if kind not in builders:
-        raise ValueError("unknown regularizer spec %r; known kinds: %s" % (
-            spec, ", ".join(sorted(builders))))
-    return builders[kind]()
+    kind = spec[0] if isinstance(spec, (list, tuple)) and spec else None
+    if not isinstance(kind, str) or kind not in builders or len(
+            spec) != builders[kind][0] + 1:
+        raise ValueError(
+            "regularizer spec %r: expected None, ['l1', scale], ['l2', scale], "
+            "['l1_l2', scale_l1, scale_l2] or ['sum', scale_l1, scale_l2]" % (
+                spec,))
+    return builders[kind][1](list(spec[1:]))
 
 
 def _scale_value(scale):
@@ -470,9 +548,10 @@ class ContribL1L2(_compat.moves.Regularizer):
     """
 
     def __init__(self, scale_l1=None, scale_l2=None, scope=None):
-        self.scale_l1 = scale_l1
-        self.scale_l2 = scale_l2
-        self.scope = scope
+        # the factories' validator (``from_config`` and loaded files too)
+        self.scale_l1, self.scale_l2 = _check_scales(scale_l1, scale_l2,
+                                                     absent=True)
+        self.scope = _check_scope(scope)
 
     @property
     def disabled(self):
@@ -513,10 +592,8 @@ class SumRegularizer(_compat.moves.Regularizer):
     """
 
     def __init__(self, regularizers, scope=None):
-        self.regularizers = [
-            _compat.moves.deserialize_regularizer(r) if isinstance(r, dict)
-            else r for r in regularizers]
-        self.scope = scope
+        self.regularizers = _terms(regularizers)
+        self.scope = _check_scope(scope)
 
     def __call__(self, x):
         with tf.compat.v1.name_scope(self.scope, "sum_regularizer",
