@@ -92,6 +92,7 @@ def _shown(reg):
 
 def _check(args):
     from compat_reg import _compat, golden_files, regularizers
+    from compat_reg.parity import finite
     import tensorflow as tf
     cases = golden_files.penalty_cases()  # validated before any row prints
     failed = 0
@@ -103,10 +104,15 @@ def _check(args):
         penalty = None if reg is None else reg(tf.constant(array))
         got = 0.0 if penalty is None else float(_compat.evaluate(penalty))
         rel = abs(got - want) / abs(want) if want else abs(got)
-        ok = rel <= golden_files.PENALTY_TOLERANCE[case["dtype"]]
+        # NaN/inf never passes (compat_reg.parity.finite, as parity's rows)
+        nonfinite = finite.first(array, "index")
+        ok = nonfinite is None and rel <= golden_files.PENALTY_TOLERANCE[
+            case["dtype"]]
         failed += not ok
         print("%-18s %-8s %16.9g %16.9g %10.2e  %s" % (
             case["id"], case["dtype"], want, got, rel, "ok" if ok else "FAIL"))
+        if nonfinite:
+            print("  its input %s holds %s" % (case["init"], nonfinite))
     print("%d passed, %d failed" % (len(cases) - failed, failed))
     return 1 if failed else 0
 

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 
-from compat_reg.parity import models, ports
+from compat_reg.parity import finite, models, ports
 from compat_reg.parity import trace as trace_mod
 
 BACKENDS = ("tf1-graph", "tf2-keras", "tf2-fit")
@@ -57,6 +57,7 @@ def make_trace(backend, optimizers, workload_record, port_name, hparams,
             (k, trace_mod.sha256(v)) for k, v in initial.items())),
         ("batch_order", [trace_mod.sha256(e) for e in batch_order]),
     ])
+    finite.note_initial(port, initial)
     return trace_mod.Trace(
         trace_mod.env_record(backend, optimizers), workload_record, port,
         curves, per_epoch, final)

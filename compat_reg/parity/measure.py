@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 
 from compat_reg import convention
+from compat_reg.parity import finite
 from compat_reg.parity import tolerances as tol
 from compat_reg.parity.trace import CURVES, HPARAM_KEYS, sha256
 
@@ -53,10 +54,32 @@ class Comparison(object):
         self.accuracy = None
         self.reference_accuracy = None
         self.accuracy_diff = None
+        self.nonfinite = False  # a NaN/inf failed it (never unsupported)
+        self.limit = None  # the _compat fact of an upstream limit
 
     @property
     def ok(self):
+        """Whether the two agree (False for an ``unsupported here`` row)."""
         return not self.failures
+
+    @property
+    def state(self):
+        """``ok``, ``FAIL``, or ``unsupported here``: the failures are what
+        ``_compat`` says this TensorFlow/Keras cannot do (an upstream bug,
+        not the port); a run counts those apart and exits 0 on them unless
+        ``--strict``."""
+        if not self.failures:
+            return "ok"
+        return "unsupported here" if self.limit else "FAIL"
+
+    def mark_unsupported(self, fact, cause):
+        """Explain the failures by an upstream limit: ``fact`` is the
+        ``_compat`` flag that predicts it, ``cause`` the diagnosis naming the
+        upstream issue. A non-finite value still fails."""
+        if self.failures and not self.nonfinite:
+            self.limit = fact
+            self.diagnoses[:] = [cause] + [d for d in self.diagnoses
+                                           if d != cause]
 
     @property
     def max_curve(self):
@@ -72,7 +95,11 @@ class Comparison(object):
         lines = ["%s vs %s, workload %s:" % (
             self.candidate.name, self.reference.name,
             self.candidate.workload.get("name", "?"))]
-        lines.extend("  FAIL " + f for f in self.failures)
+        if self.limit:
+            lines.append("  UNSUPPORTED HERE (an upstream limit, %s; --strict "
+                         "fails it):" % self.limit)
+        lines.extend("  %s %s" % ("upstream:" if self.limit else "FAIL", f)
+                     for f in self.failures)
         lines.extend("  likely cause: " + d for d in self.diagnoses)
         return "\n".join(lines) if not self.ok else ""
 
@@ -115,11 +142,23 @@ def _align(candidate, reference):
     return candidate, reference
 
 
+def _same_names(result, what, a, b):
+    """Both traces name the same weights in ``a`` and ``b`` (dicts), or a
+    ValueError naming the files and the weights only one of them has."""
+    if a and b and set(a) != set(b):
+        raise ValueError("%s and %s hold different %s (only in the first: %s;"
+                         " only in the second: %s): not the same model" % (
+                             _where(result.candidate), _where(result.reference),
+                             what, ", ".join(sorted(set(a) - set(b))) or "-",
+                             ", ".join(sorted(set(b) - set(a))) or "-"))
+
+
 def _check_start(result):
     """Initial weights, batches: were the two runs fed the same things?"""
     cand, ref = result.candidate.port, result.reference.port
     same_start = True
     a, b = cand.get("initial_weights") or {}, ref.get("initial_weights") or {}
+    _same_names(result, "initial weights", a, b)
     differ = sorted(k for k in a if k in b and a[k] != b[k])
     if differ:
         same_start = False
@@ -335,11 +374,16 @@ def _check_curves(result, explained):
 
 def _check_weights(result):
     a, b = result.candidate.final_weights, result.reference.final_weights
-    common = [k for k in b if k in a]
-    if not common:
+    if not a or not b:  # a trace cut to fewer epochs has none
         return
+    where = (_where(result.candidate), _where(result.reference))
+    _same_names(result, "final weights", a, b)
     worst = 0.0
-    for key in common:
+    for key in b:
+        if np.shape(a[key]) != np.shape(b[key]):
+            raise ValueError("%s and %s: final weight %s has shape %s vs %s: "
+                             "not the same model" % (where + (
+                                 key, np.shape(a[key]), np.shape(b[key]))))
         ref = np.asarray(b[key], np.float64)
         diff = np.linalg.norm(np.asarray(a[key], np.float64) - ref)
         worst = max(worst, diff / max(np.linalg.norm(ref), tol.FLOOR))
@@ -362,9 +406,36 @@ def _check_accuracy(result):
                     % result.accuracy_diff)
 
 
+def _check_finite(result):
+    """NaN or inf anywhere in either trace (``finite.problems``) fails the
+    row, each named with its trace, file, field and first step or index;
+    returns whether there was any (nothing else is measured then)."""
+    causes = {
+        "run": "the run produced NaN/inf: it diverged (learning rate, "
+               "penalty scale or inputs) or its trace is corrupt; a "
+               "non-finite value agrees with nothing",
+        "reference": "the reference holds NaN/inf: a diverged or corrupt "
+                     "reference proves nothing; record it again"}
+    steps = []
+    for role, trace in (("run", result.candidate),
+                        ("reference", result.reference)):
+        for problem in finite.problems(trace):
+            result.fail("%s %s%s: %s" % (
+                role, trace.name, " (%s)" % trace.path if trace.path else "",
+                problem), causes[role])
+            if problem.step is not None:
+                steps.append(problem.step)
+    result.first_bad = min(steps) if steps else None
+    result.nonfinite = bool(result.failures)
+    return result.nonfinite
+
+
 def measure(candidate, reference):
     """Measure ``candidate`` against ``reference``; returns a Comparison."""
     _check_workload(candidate, reference)
+    nonfinite = Comparison(candidate, reference)
+    if _check_finite(nonfinite):
+        return nonfinite
     candidate, reference = _align(candidate, reference)
     result = Comparison(candidate, reference)
     same_start = _check_start(result)

@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 import json
+import re
 
 from compat_reg.parity import tolerances as tol
 from compat_reg.parity.trace import REPORT_FORMAT, env_name
@@ -35,7 +36,7 @@ def row(result, with_env=False):
         _first(result),
         _fmt(result.weights),
         _fmt(result.accuracy, "%.4f"),
-        "ok" if result.ok else "FAIL",
+        result.state,
     ])
     return cells
 
@@ -63,13 +64,39 @@ def table(results, with_env=False):
         " past the bound." % (tol.PENALTY_STEP0, tol.CURVE_EXACT,
                                tol.CURVE_KERAS, tol.WEIGHTS_EXACT,
                                tol.WEIGHTS_KERAS))
-    failed = [r for r in results if not r.ok]
-    for result in failed:
-        lines.append("")
-        lines.append(result.message())
+    for result in results:
+        if not result.ok:
+            lines.append("")
+            lines.append(result.message())
+    failed, unsupported = counts(results)
     lines.append("")
     lines.append("%d comparisons, %d failed" % (len(results), len(failed)))
+    if unsupported:
+        lines.append("%d unsupported here (upstream limits of this TensorFlow/"
+                     "Keras, not the port; not failures unless --strict):" %
+                     len(unsupported))
+        for result in unsupported:
+            lines.append("  %s %s vs %s: %s" % (
+                result.candidate.workload.get("name"), result.candidate.backend,
+                result.reference.name, upstream_issues(result)))
     return "\n".join(lines)
+
+
+def counts(results):
+    """``(failed, unsupported)``: the rows that read ``FAIL`` and those that
+    read ``unsupported here``."""
+    return ([r for r in results if r.state == "FAIL"],
+            [r for r in results if r.state == "unsupported here"])
+
+
+def upstream_issues(result):
+    """The ``_compat`` fact of an unsupported row and the upstream issues
+    its diagnosis names (``keras-team/keras#20585``)."""
+    issues = []
+    for diagnosis in result.diagnoses:
+        issues.extend(i for i in re.findall(r"[\w.-]+/[\w.-]+#\d+", diagnosis)
+                      if i not in issues)
+    return "; ".join([result.limit] + issues)
 
 
 def to_json(results):
@@ -82,6 +109,8 @@ def to_json(results):
             ("backend", r.candidate.backend),
             ("reference", r.reference.name),
             ("ok", r.ok),
+            ("state", r.state),
+            ("upstream_limit", upstream_issues(r) if r.limit else None),
             ("penalty_ratio", r.penalty_ratio),
             ("effective_penalty_ratio", r.effective_ratio),
             ("curve_max", r.curve_max),
@@ -94,8 +123,11 @@ def to_json(results):
             ("failures", r.failures),
             ("diagnoses", r.diagnoses),
         ]))
+    failed, unsupported = counts(results)
     return collections.OrderedDict([("format", REPORT_FORMAT),
-                                    ("ok", all(r.ok for r in results)),
+                                    ("ok", not failed),
+                                    ("failed", len(failed)),
+                                    ("unsupported", len(unsupported)),
                                     ("comparisons", out)])
 
 

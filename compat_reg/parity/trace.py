@@ -33,6 +33,7 @@ import numpy as np
 
 from compat_reg import convention, golden_files
 from compat_reg.golden_files import CURVES, EPOCH_METRICS, InputError
+from compat_reg.parity import finite
 
 FORMAT = "compat-reg-trace/1"
 REPORT_FORMAT = "compat-reg-report/1"  # parity --json, skipped by collect
@@ -64,6 +65,28 @@ def env_record(backend, optimizers):
     if os.environ.get("TOX_ENV_NAME"):
         env["tox_env"] = os.environ["TOX_ENV_NAME"]
     return env
+
+
+def write_atomic(path, text):
+    """Write ``text`` to ``path`` whole or not at all: a temporary file in
+    the same folder, flushed to disk, then renamed over ``path``, so a
+    reader (or a process killed while writing) never leaves half a file.
+    Returns the SHA-256 of the bytes written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+    data = text.encode("utf-8")
+    temporary = "%s.tmp-%d" % (path, os.getpid())
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return hashlib.sha256(data).hexdigest()
 
 
 def env_name(env):
@@ -127,12 +150,9 @@ class Trace(object):
         return json.dumps(self.to_json(), indent=1, sort_keys=False)
 
     def save(self, path):
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            os.makedirs(folder)
-        with open(path, "w") as handle:
-            handle.write(self.dumps())
-            handle.write("\n")
+        """Write the trace to ``path`` whole or not at all
+        (``write_atomic``); returns the SHA-256 of the file."""
+        return write_atomic(path, self.dumps() + "\n")
 
     def truncated(self, epochs, steps):
         """The first ``epochs`` epochs (``steps`` per epoch); final weights
@@ -149,23 +169,24 @@ class Trace(object):
 
 def _decode_weights(record, path):
     weights = collections.OrderedDict()
-    for key, value in record.items():
+    for key in record:
+        value = golden_files.field(record, path, key, dict, "final_weights")
         where = "final_weights.%s" % key
         shape = golden_files.field(value, path, "shape", list, where)
         name = golden_files.field(value, path, "dtype", str, where)
         try:
             dtype = np.dtype(name)
-        except TypeError:
+        except (TypeError, ValueError):
             dtype = None
         if dtype is None or dtype.kind not in "fiu":
             raise InputError(path, where + ".dtype",
                              "%r is not a numeric dtype" % name)
-        if not all(isinstance(n, int) and n >= 0 for n in shape):
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                   for n in shape):
             raise InputError(path, where + ".shape", "is %r" % (shape,))
+        text = golden_files.field(value, path, "base64", str, where)
         try:
-            raw = base64.b64decode(golden_files.field(
-                value, path, "base64", str, where).encode("ascii"),
-                validate=True)
+            raw = base64.b64decode(text.encode("ascii"), validate=True)
         except (ValueError, UnicodeEncodeError) as err:
             raise InputError(path, where + ".base64",
                              "not base64: %s" % err) from None
@@ -198,6 +219,8 @@ def from_golden(path):
         ("optimizer", spec_hparams(config)),
         ("initial_weights", init),
         ("batch_order", [sha256(e) for e in arrays["batch_order"]])])
+    finite.note_initial(port, collections.OrderedDict(
+        (name, arrays[key]) for name, key, _ in golden_files.layer_names(config)))
     return Trace(env, {"name": record.get("id"), "config": config}, port,
                  record["curves"], record["per_epoch"], weights, path)
 
@@ -227,6 +250,43 @@ def spec_hparams(config):
         for key in hparam_keys(entry.spec)])
 
 
+def _strings(record, path, label, kind=dict):
+    """``record`` checked to be a dict of (or list of) strings."""
+    items = (record.items() if isinstance(record, dict) else
+             enumerate(record) if isinstance(record, list) else None)
+    if not isinstance(record, kind) or items is None:
+        raise InputError(path, label, "is %s, expected a %s of strings" % (
+            golden_files._short(record), kind.__name__))
+    for key, value in items:
+        if not isinstance(value, str):
+            raise InputError(path, "%s.%s" % (label, key), "is %s, expected a "
+                             "string" % golden_files._short(value))
+    return record
+
+
+def _check_port(port, path, epochs):
+    """What ``measure`` reads of a trace's ``port``: the digests of the
+    initial weights and of each epoch's batch order, the optimizer's kind
+    and settings (numbers, strings, bools or null; a schedule a dict)."""
+    _strings(golden_files.field(port, path, "initial_weights", dict, "port"),
+             path, "port.initial_weights")
+    order = _strings(golden_files.field(port, path, "batch_order", list,
+                                        "port"), path, "port.batch_order", list)
+    if len(order) != epochs:
+        raise InputError(path, "port.batch_order", "%d hashes, expected one "
+                         "per epoch (%d)" % (len(order), epochs))
+    optimizer = golden_files.field(port, path, "optimizer", dict, "port")
+    golden_files.field(optimizer, path, "kind", str, "port.optimizer")
+    for key, value in optimizer.items():
+        if not (value is None or isinstance(value, (str, bool, int, float)) or (
+                key == "schedule" and isinstance(value, dict))):
+            raise InputError(path, "port.optimizer." + key, "is %s, expected "
+                             "a number, string, bool or null" %
+                             golden_files._short(value))
+    if finite.INITIAL in port:
+        _strings(port[finite.INITIAL], path, "port." + finite.INITIAL)
+
+
 def load(path):
     """A trace file, or a golden training file read as a trace (validated)."""
     record = golden_files.read_json(path, (FORMAT, golden_files.FORMAT))
@@ -237,14 +297,13 @@ def load(path):
     golden_files.field(record["workload"], path, "name", str, "workload")
     golden_files.field(record["env"], path, "backend", str, "env")
     steps, epochs = golden_files.check_run(record, path)
-    order = record["port"].get("batch_order")
-    if order is not None and (not isinstance(order, list) or
-                              len(order) != epochs):
-        raise InputError(path, "port.batch_order", "expected one hash per "
-                         "epoch (%d)" % epochs)
+    _check_port(record["port"], path, epochs)
+    weights = _decode_weights(record["final_weights"], path)
+    if not weights and "truncated_to" not in record["workload"]:
+        raise InputError(path, "final_weights", "empty, and the trace is not "
+                         "cut to fewer epochs (workload.truncated_to)")
     return Trace(record["env"], record["workload"], record["port"],
-                 record["curves"], record["per_epoch"],
-                 _decode_weights(record["final_weights"], path), path)
+                 record["curves"], record["per_epoch"], weights, path)
 
 
 def is_training_record(path):

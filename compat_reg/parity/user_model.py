@@ -199,9 +199,19 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
     Returns:
       a ``ParityReport`` (``.ok``, ``.comparisons``, ``.diagnoses``,
       ``str(report)`` is the table).
+
+    Raises:
+      ValueError (``golden_files.InputError``), before any training: data
+      that is not finite floats with one integer label per row in ``[0,
+      logits)``, an initial weight that is not a finite float. A NaN or inf
+      in either training's losses or final weights fails its comparison.
     """
     if not isinstance(data, workloads.Data):
         data = workloads.Data(*data)
+    sources = workloads.Sources("compare_models(optimizer=...)",
+                                "compare_models: initial weights",
+                                "compare_models(data=...)")
+    workloads.check_data(data, sources.data)
     towers = _takes_training(build_graph)
     tf1_vars = graph_variables(build_graph, data.x_train.shape[1:],
                                data.x_train.dtype)
@@ -213,6 +223,9 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
     else:
         init = [np.asarray(initial_weights[n]) for n in names]
     order = batch_order(len(data.x_train), batch, epochs, seed)
+    workloads.check_start(names, init, order, len(data.x_train), sources)
+    workloads.check_labels(data, sources.data, int(keras_model(
+        data.x_train[:1], training=False).shape[-1]))
     config = collections.OrderedDict([
         ("model", name), ("batch", batch), ("epochs", epochs), ("seed", seed)])
     config.update(optimizer)

@@ -7,7 +7,6 @@ ones, so `compare` of a good folder passes with max difference 0. The table
 in tests/parity/README.md lists every case.
 """
 
-import io
 import json
 import os
 import shutil
@@ -18,27 +17,8 @@ import pytest
 
 from compat_reg import cli as top_cli
 from compat_reg import golden_files
-from compat_reg.parity import cli, trace
-
-GOLDEN = os.path.join(golden_files.GOLDEN_DIR, "train_sgd_l2.json")
-
-
-def _main(argv, capsys):
-    out = io.StringIO()
-    code = cli.main(argv, out=out)
-    return code, out.getvalue(), capsys.readouterr().err
-
-
-def _good(folder, env="tf299", name="sgd_l2"):
-    """A valid trace of ``name`` in ``folder/env/`` (a golden run re-labelled)."""
-    t = trace.from_golden(os.path.join(golden_files.GOLDEN_DIR,
-                                       "train_%s.json" % name))
-    t.env = dict(t.env, backend="tf2-keras", golden=False, tox_env=env,
-                 tensorflow="2.99.0", optimizers="exact")
-    path = os.path.join(str(folder), env, "%s__tf2-keras.json" % name)
-    t.save(path)
-    return path
-
+from compat_reg.parity import cli
+from parity_helpers import golden_copy, good_trace, main
 
 def _record(path):
     with open(path) as handle:
@@ -51,8 +31,8 @@ def _write(path, record):
 
 
 def test_a_good_folder_passes_with_zero_difference(tmp_path, capsys):
-    _good(tmp_path)
-    code, out, err = _main(["compare", str(tmp_path), "--golden"], capsys)
+    good_trace(tmp_path)
+    code, out, err = main(["compare", str(tmp_path), "--golden"], capsys)
     assert code == 0, out + err
     # the golden curves against themselves: 0 on every curve, shown as such
     assert "0.00e+00" in out and "1 comparisons, 0 failed" in out
@@ -142,10 +122,10 @@ TRACE_FAULTS = [
                          TRACE_FAULTS, ids=[f[0] for f in TRACE_FAULTS])
 def test_a_broken_trace_beside_good_ones_is_an_error(tmp_path, capsys, name,
                                                      fault, names):
-    _good(tmp_path, "tf298")
-    broken = _good(tmp_path, "tf299")
+    good_trace(tmp_path, "tf298")
+    broken = good_trace(tmp_path, "tf299")
     fault(broken)
-    code, out, err = _main(["compare", str(tmp_path), "--golden"], capsys)
+    code, out, err = main(["compare", str(tmp_path), "--golden"], capsys)
     assert code == 2, out + err
     assert "0 failed" not in out
     assert err.startswith("compat-reg parity compare: error: ")
@@ -158,22 +138,16 @@ def test_a_broken_trace_beside_good_ones_is_an_error(tmp_path, capsys, name,
 @pytest.mark.parametrize("paths", [["empty-dir"], ["no-such-dir"]])
 def test_nothing_to_read_is_an_error(tmp_path, capsys, paths):
     (tmp_path / "empty-dir").mkdir()
-    code, out, err = _main(["compare"] + [str(tmp_path / p) for p in paths],
+    code, out, err = main(["compare"] + [str(tmp_path / p) for p in paths],
                            capsys)
     assert code == 2 and out == ""
     assert str(tmp_path / paths[0]) in err
 
 
 def test_only_references_is_an_error_not_a_pass(capsys):
-    code, out, err = _main(["compare", golden_files.GOLDEN_DIR], capsys)
+    code, out, err = main(["compare", golden_files.GOLDEN_DIR], capsys)
     assert code == 2
     assert "nothing to compare" in err
-
-
-def _golden_copy(folder):
-    for name in ("train_sgd_l2.json", "train_sgd_l2.npz", "digits.npz"):
-        shutil.copy(golden_files.path(name), str(folder))
-    return str(folder / "train_sgd_l2.json"), str(folder / "train_sgd_l2.npz")
 
 
 def _corrupt_crc(path):
@@ -211,9 +185,9 @@ NPZ_FAULTS = [
                          NPZ_FAULTS, ids=[f[0] for f in NPZ_FAULTS])
 def test_replay_of_a_broken_npz_is_an_error(tmp_path, capsys, name, fault,
                                             names):
-    golden, arrays = _golden_copy(tmp_path)
+    golden, arrays = golden_copy(tmp_path)
     fault(arrays)
-    code, out, err = _main(["replay", golden, "--backend", "tf1-graph"], capsys)
+    code, out, err = main(["replay", golden, "--backend", "tf1-graph"], capsys)
     assert code == 2, out + err
     assert arrays in err and names in err, err
     assert "Traceback" not in err
@@ -221,7 +195,7 @@ def test_replay_of_a_broken_npz_is_an_error(tmp_path, capsys, name, fault,
 
 @pytest.mark.parametrize("epochs", ["0", "-1", "x"])
 def test_epochs_must_be_positive(capsys, epochs):
-    code, out, err = _main(["run", "--workload", "sgd_none", "--epochs",
+    code, out, err = main(["run", "--workload", "sgd_none", "--epochs",
                             epochs], capsys)
     assert code == 2 and out == ""
     assert "--epochs" in err
