@@ -13,6 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
 
+# tests/data/*/record.py are scripts that record references on real TF1
+# (run by hand in the tf1 env), not test modules: never collect them.
+collect_ignore = ["data"]
+
 _TF = []  # the configured tensorflow module, once imported
 _TF_FREE = ("migrate",)  # test folders that need no TensorFlow
 
