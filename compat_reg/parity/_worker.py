@@ -9,8 +9,14 @@ It sets its devices and threads before TensorFlow starts (two logical CPUs
 for ``mirrored``; one CPU and ``TF_CONFIG`` from its environment for
 ``multiworker``), creates the strategy, trains every job of the spec and
 writes each trace to ``DIR/worker<I>/``, plus ``probe.json`` (worker 0,
-when the spec asks for the fit probe). Progress goes to stdout; an error
-ends it with a traceback on stderr and exit status 1.
+when the spec asks for the fit probe). Every file is written atomically;
+the last one, ``done.json`` (``distributed.RESULT_FILE``), lists them with
+their SHA-256: the supervisor takes a worker's result once that file
+checks out, whatever the exit status after it. Having written it, the
+worker flushes its output and leaves with ``os._exit(0)``, skipping
+TensorFlow's teardown (which has aborted after a finished run: SIGABRT,
+"terminate called without an active exception", TF 2.7). Progress goes to
+stdout; an error ends it with a traceback on stderr and exit status 1.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +27,9 @@ import os
 import sys
 import time
 import traceback
+
+from compat_reg.parity import distributed
+from compat_reg.parity import trace as trace_mod
 
 
 def _parser():
@@ -46,17 +55,27 @@ def _one_line(err, limit=300):
 
 
 def _save_error(path, job, err):
-    """What a failed fit job raised, where its trace would have gone."""
-    with open(path[:-len(".json")] + ".error", "w") as handle:
-        json.dump({"job": job, "error": _one_line(err),
-                   "traceback": traceback.format_exc()}, handle, indent=1)
+    """What a failed fit job raised, where its trace would have gone; returns
+    the file written and its SHA-256."""
+    path = path[:-len(".json")] + ".error"
+    return path, trace_mod.write_atomic(path, json.dumps(
+        {"job": job, "error": _one_line(err),
+         "traceback": traceback.format_exc()}, indent=1))
+
+
+def _save_result(out, written):
+    """``done.json``: every file this worker wrote (name -> SHA-256),
+    written last."""
+    trace_mod.write_atomic(
+        os.path.join(out, distributed.RESULT_FILE),
+        json.dumps({"files": dict((os.path.basename(path), digest)
+                                  for path, digest in written)}, indent=1))
 
 
 def main(argv=None):
     args = _parser().parse_args(argv)
     with open(args.spec) as handle:
         spec = json.load(handle)
-    from compat_reg.parity import distributed
     started = time.time()
     distributed.configure_process(args.strategy, spec.get("op_determinism"))
     strategy = distributed.make_strategy(args.strategy)
@@ -67,6 +86,7 @@ def main(argv=None):
         args.index, type(strategy).__name__, strategy.num_replicas_in_sync,
         time.time() - started), flush=True)
     jobs = spec["jobs"]
+    written = []
     for number, job in enumerate(jobs, 1):
         began = time.time()
         workload = distributed.load_workload(job)
@@ -82,12 +102,12 @@ def main(argv=None):
             # workers raise it at the same point, before any all-reduce.
             if job["backend"] != "tf2-fit":
                 raise
-            _save_error(path, job, err)
+            written.append(_save_error(path, job, err))
             print("worker %d: job %d/%d %s %s:%s: fit raised %s" % (
                 args.index, number, len(jobs), workload.name, args.strategy,
                 job["backend"], _one_line(err)), flush=True)
             continue
-        trace.save(path)
+        written.append((path, trace.save(path)))
         print("worker %d: job %d/%d %s %s: %d steps in %.1f s" % (
             args.index, number, len(jobs), workload.name, trace.backend,
             len(trace.curves["total_loss"]), time.time() - began), flush=True)
@@ -102,14 +122,25 @@ def main(argv=None):
             probe = {"error": _one_line(err)}
         probe["workload"] = workload.name
         if args.index == 0:
-            with open(os.path.join(out, "probe.json"), "w") as handle:
-                json.dump(probe, handle, indent=1)
+            path = os.path.join(out, "probe.json")
+            written.append((path, trace_mod.write_atomic(
+                path, json.dumps(probe, indent=1))))
         print("worker %d: %s" % (args.index, distributed.describe_probe(
             args.strategy, probe)), flush=True)
+    _save_result(out, written)
     print("worker %d: done in %.1f s" % (args.index, time.time() - started),
           flush=True)
     return 0
 
 
+def run(argv=None):
+    """``main``, then leave at once: output flushed, ``os._exit`` (no
+    interpreter or TensorFlow teardown after a complete result)."""
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

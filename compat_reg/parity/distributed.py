@@ -24,10 +24,11 @@ every global batch of 32.
 
 Workers are started and stopped here (``launch``): each in a session of its
 own, with a time limit; the output of every worker is collected; a worker
-that fails (exit status, signal, time limit) fails the run with its own
-error, and every other worker is stopped at once (a multi-worker peer would
-otherwise wait for the dead one in its next all-reduce). No worker outlives
-``launch``.
+that fails before writing its complete result (exit status, signal, time
+limit) fails the run with its own error, and every other worker is stopped
+at once (a multi-worker peer would otherwise wait for the dead one in its
+next all-reduce); a complete result is taken whatever the exit after it
+(``result_complete``). No worker outlives ``launch``.
 
 Imports no TensorFlow until a function needs it.
 """
@@ -35,6 +36,7 @@ Imports no TensorFlow until a function needs it.
 from __future__ import absolute_import, division, print_function
 
 import collections
+import hashlib
 import json
 import os
 import shutil
@@ -101,7 +103,29 @@ class WorkerFailed(RuntimeError):
 
 
 WorkerRun = collections.namedtuple(
-    "WorkerRun", "index pid argv returncode stdout stderr seconds")
+    "WorkerRun", "index pid argv returncode stdout stderr seconds note")
+WorkerRun.__new__.__defaults__ = (None,)  # note: why a result was taken
+
+# What a worker writes last: every file of its result with its SHA-256.
+RESULT_FILE = "done.json"
+
+
+def result_complete(out_dir, index):
+    """Whether worker ``index`` wrote its complete result into ``out_dir``:
+    its ``RESULT_FILE`` reads, and every file it lists is there with the
+    SHA-256 it lists."""
+    folder = os.path.join(out_dir, "worker%d" % index)
+    try:
+        with open(os.path.join(folder, RESULT_FILE), "rb") as handle:
+            files = json.loads(handle.read().decode("utf-8"))["files"]
+        for name, digest in files.items():
+            with open(os.path.join(folder, name), "rb") as handle:
+                if hashlib.sha256(handle.read()).hexdigest() != digest:
+                    return False
+    except (IOError, OSError, ValueError, KeyError, TypeError,
+            AttributeError):
+        return False
+    return True
 
 
 def unavailable_reason():
@@ -210,7 +234,7 @@ def _tail(text, lines=OUTPUT_TAIL):
 
 
 def launch(commands, envs, timeout, log_dir, on_start=None, grace=5.0,
-           poll=0.05):
+           poll=0.05, finished=None):
     """Run worker processes together; returns a ``WorkerRun`` per worker.
 
     Args:
@@ -221,11 +245,19 @@ def launch(commands, envs, timeout, log_dir, on_start=None, grace=5.0,
         chatty worker cannot block on a full pipe).
       on_start: called with the list of ``subprocess.Popen`` once all run.
       grace: seconds between SIGTERM and SIGKILL when stopping a worker.
+      finished: ``index -> bool``, whether a worker wrote its complete
+        result (``result_complete``). Given, a worker is done once its
+        result is complete, however it exits after that: a signal or a
+        non-zero status then, or a teardown that hangs (stopped after
+        ``grace`` seconds), is noted in its ``WorkerRun``'s ``note`` and the
+        result taken; an exit, even status 0, without a complete result
+        fails. None: done means exit status 0.
 
     Raises:
       WorkerFailed: the first worker seen to fail (non-zero exit or a
-        signal), naming it and quoting its output; or the time limit. Every
-        worker is stopped and reaped before it is raised.
+        signal before a complete result), naming it and quoting its output;
+        or the time limit. Every worker is stopped and reaped before it is
+        raised.
     """
     if len(commands) != len(envs):
         raise ValueError("%d commands, %d environments" % (len(commands),
@@ -243,13 +275,24 @@ def launch(commands, envs, timeout, log_dir, on_start=None, grace=5.0,
         if on_start is not None:
             on_start(list(processes))
         deadline = started + timeout
+        complete = set()  # workers whose result checked out (checked once)
         while True:
             codes = [p.poll() for p in processes]
-            bad = [i for i, c in enumerate(codes) if c not in (None, 0)]
+            for i, c in enumerate(codes):
+                if i not in complete and (finished(i) if finished is not None
+                                          else c == 0):
+                    complete.add(i)
+            bad = [i for i, c in enumerate(codes)
+                   if c is not None and i not in complete]
             if bad:
                 failure = ("failed", bad[0])
                 break
-            if all(c == 0 for c in codes):
+            if len(complete) == len(processes):
+                for process in processes:  # the last steps of a clean exit
+                    try:
+                        process.wait(timeout=grace)
+                    except subprocess.TimeoutExpired:
+                        break  # stuck after its result: stopped below
                 break
             if time.time() > deadline:
                 failure = ("timeout", None)
@@ -263,10 +306,20 @@ def launch(commands, envs, timeout, log_dir, on_start=None, grace=5.0,
     seconds = time.time() - started
     runs = []
     for index, (argv, process) in enumerate(zip(commands, processes)):
+        note = None
+        if failure is None and process.returncode != 0:
+            note = ("worker %d (pid %d) %s after writing its complete result:"
+                    " result taken (the exit came after it, e.g. TensorFlow's "
+                    "teardown%s)" % (index, process.pid,
+                                     _status(process.returncode),
+                                     ", stopped here" if process.returncode in (
+                                         -signal.SIGTERM, -signal.SIGKILL)
+                                     else ""))
         runs.append(WorkerRun(index, process.pid, list(argv),
                               process.returncode,
                               _read(log_dir, "worker%d.out" % index),
-                              _read(log_dir, "worker%d.err" % index), seconds))
+                              _read(log_dir, "worker%d.err" % index), seconds,
+                              note))
     if failure is None:
         return runs
     if failure[0] == "timeout":
@@ -277,10 +330,11 @@ def launch(commands, envs, timeout, log_dir, on_start=None, grace=5.0,
                 for r in runs)), runs=runs)
     run = runs[failure[1]]
     raise WorkerFailed(
-        "worker %d (pid %d) failed: %s after %.1f s; the other workers were "
+        "worker %d (pid %d) failed: %s%s after %.1f s; the other workers were "
         "stopped. Its output ends with:\n%s" % (
-            run.index, run.pid, _status(run.returncode), seconds,
-            _tail(run.stdout + "\n" + run.stderr)),
+            run.index, run.pid, _status(run.returncode),
+            " without a complete result" if finished is not None else "",
+            seconds, _tail(run.stdout + "\n" + run.stderr)),
         index=run.index, returncode=run.returncode, runs=runs)
 
 
@@ -808,9 +862,10 @@ class StrategyRun(object):
             "%d worker processes on %s, %s all-reduce" % (
                 info["processes"], ", ".join(info["addresses"]),
                 info["communication"]))
-        return "%s (%s): %s, %d replicas, %.1f s wall" % (
+        return "%s (%s): %s, %d replicas, %.1f s wall%s" % (
             self.strategy, STRATEGY_CLASSES[self.strategy], where, REPLICAS,
-            info["seconds"])
+            info["seconds"], "".join("\n  note: " + r.note
+                                     for r in self.runs if r.note))
 
 
 def _max_difference(a, b):
@@ -833,7 +888,8 @@ def run_jobs(strategy, spec, timeout=DEFAULT_TIMEOUT, on_start=None):
     run_dir = tempfile.mkdtemp(prefix="compat-reg-%s-" % strategy)
     try:
         commands, envs, info = worker_commands(strategy, spec, run_dir)
-        runs = launch(commands, envs, timeout, run_dir, on_start=on_start)
+        runs = launch(commands, envs, timeout, run_dir, on_start=on_start,
+                      finished=lambda index: result_complete(run_dir, index))
         info["seconds"] = runs[0].seconds
         traces = collections.OrderedDict()
         sync = collections.OrderedDict()
@@ -938,7 +994,10 @@ def explain(result, probes=None):
                 result.diagnoses[:] = [cause] + [
                     d for d in result.diagnoses
                     if d != cause and "drift from step" not in d]
-    if result.ok:
+                limit = upstream_limit(_strategy_of(trace), "sync")
+                if limit and _correct_ports(result):
+                    result.mark_unsupported(limit, cause)
+    if result.ok or result.limit:
         return result
     if result.effective_ratio is not None and result.penalty_ratio:
         minimised = result.effective_ratio / result.penalty_ratio
@@ -959,8 +1018,40 @@ def explain(result, probes=None):
             result.diagnoses[:] = [d for d in result.diagnoses
                                    if "drift from step" not in d]
             result.diagnoses.insert(0, cause)
+            limit = upstream_limit(_strategy_of(trace), "fit")
+            if limit and _correct_ports(result):
+                result.mark_unsupported(limit, cause)
             return result
     return result
+
+
+def _correct_ports(result):
+    """Both traces of a row come from the correct port (a wrong port's row
+    fails even where an upstream limit would explain it too)."""
+    return all(t.port.get("name") in ("correct", None)
+               for t in (result.candidate, result.reference))
+
+
+def upstream_limit(strategy, what):
+    """The ``_compat`` fact saying that this Keras cannot do ``what`` under
+    ``strategy`` for an upstream bug (not the port), or None. ``what``:
+    ``fit-raises`` (Keras 3's fit under MultiWorkerMirroredStrategy,
+    ``MULTIWORKER_FIT``), ``fit`` (one fit step under MirroredStrategy on
+    Keras 3.3-3.7, ``MIRRORED_FIT`` and ``FIT_CAUSES``) or ``sync`` (a Keras
+    optimizer that does not sum the replicas' gradients, Keras 3.0-3.4,
+    ``OPTIMIZER_SUMS_REPLICA_GRADIENTS``). Rows they explain read
+    ``unsupported here``."""
+    from compat_reg import _compat
+    if what == "fit-raises" and strategy == "multiworker" and (
+            _compat.MULTIWORKER_FIT == "raises"):
+        return "compat_reg._compat.MULTIWORKER_FIT = 'raises'"
+    if what == "fit" and strategy == "mirrored" and (
+            _compat.MIRRORED_FIT_EXACT_OPTIMIZERS in FIT_CAUSES):
+        return "compat_reg._compat.MIRRORED_FIT = %r" % (
+            _compat.MIRRORED_FIT_EXACT_OPTIMIZERS,)
+    if what == "sync" and not _compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS:
+        return "compat_reg._compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS = False"
+    return None
 
 
 def sync_cause():
@@ -1038,8 +1129,11 @@ def failed_comparison(workload, backend, error, reference, optimizers="exact"):
         dict((k, []) for k in ("data_loss", "reg_loss", "total_loss")), {},
         collections.OrderedDict())
     result = measure.Comparison(stub, reference)
-    result.fail("%s could not train: %s" % (backend, error),
-                fit_error_cause(strategy))
+    cause = fit_error_cause(strategy)
+    result.fail("%s could not train: %s" % (backend, error), cause)
+    limit = upstream_limit(strategy, "fit-raises")
+    if limit:
+        result.mark_unsupported(limit, cause)
     return result
 
 

@@ -98,6 +98,13 @@ class Workload(object):
                         self.data, self.golden_path, self.reference)
 
 
+# Where a workload's parts come from, for the validator's messages:
+# ``init_keys`` are the initial arrays' keys in ``arrays`` (None: the weight
+# names).
+Sources = collections.namedtuple("Sources", "config arrays data init_keys")
+Sources.__new__.__defaults__ = (None,)
+
+
 def from_golden(path):
     """The workload of a golden training file (any file in that format),
     validated (``validate``)."""
@@ -112,13 +119,6 @@ def from_golden(path):
     return validate(work, Sources(
         path, os.path.join(folder, record["arrays"]),
         os.path.join(folder, record.get("data") or "digits.npz"), keys))
-
-
-# Where a workload's parts come from, for the validator's messages:
-# ``init_keys`` are the initial arrays' keys in ``arrays`` (None: the weight
-# names).
-Sources = collections.namedtuple("Sources", "config arrays data init_keys")
-Sources.__new__.__defaults__ = (None,)
 
 
 def _nonfinite_numbers(value, label):
