@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 import importlib
 import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -63,3 +64,25 @@ if "tensorflow" in sys.modules:
 
 def __dir__():
     return sorted(list(globals()) + list(_LAZY))
+
+
+class _Python36Module(types.ModuleType):
+    """Python 3.6 calls no module ``__getattr__`` (PEP 562 came in 3.7): a
+    module of this class calls its own (a module's ``__class__`` can be set
+    since Python 3.5), so lazy names work there too."""
+
+    def __getattr__(self, name):
+        return self.__dict__["__getattr__"](name)
+
+    def __dir__(self):
+        own = self.__dict__.get("__dir__")
+        return own() if own else super(_Python36Module, self).__dir__()
+
+
+def _pep562(module_name):
+    """Make ``module_name``'s PEP 562 ``__getattr__`` work on Python 3.6."""
+    if sys.version_info < (3, 7):
+        sys.modules[module_name].__class__ = _Python36Module
+
+
+_pep562(__name__)

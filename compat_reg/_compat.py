@@ -37,6 +37,65 @@ TF1 = TF_VERSION[0] == 1
 TF2 = not TF1
 
 
+# ---------------------------------------------------------------------------
+# TF 1.4 - 1.14: names that came after them. Each is TF's own where this TF
+# has it, else what the release has instead (looked up by name, not version).
+# ---------------------------------------------------------------------------
+
+# ``tf.compat.v1`` came in TF 1.13; before it ``tf`` itself is the v1 API
+# (``tf.compat.v1.get_collection`` is ``tf.get_collection`` there).
+v1 = getattr(tf.compat, "v1", None) or tf
+
+
+def _before_tf(name, module, attribute):
+    """``tf.<name>``, or ``attribute`` of the private ``module`` that held
+    the same function before TF exported it."""
+    found = getattr(tf, name, None)
+    if found is None:
+        found = getattr(importlib.import_module(module), attribute)
+    return found
+
+
+# ``tf.executing_eagerly`` came in TF 1.7 (TF 1.4 - 1.6: ``in_eager_mode``);
+# ``tf.is_tensor`` in TF 1.14 (before: ``tensor_util.is_tensor``, the same).
+_executing_eagerly = _before_tf("executing_eagerly",
+                                "tensorflow.python.eager.context", "in_eager_mode")
+is_tensor = _before_tf("is_tensor", "tensorflow.python.framework.tensor_util",
+                       "is_tensor")
+
+
+def _no_conversion(func):
+    """Where TF has no ``do_not_convert``, nothing converts: as it is."""
+    return func
+
+
+# ``tf.autograph.experimental.do_not_convert`` came in TF 1.15 (TF 1.13 and
+# 1.14 have ``tf.autograph`` without it; AutoGraph converts only inside
+# ``tf.function``, which TF 1.4 - 1.13 do not have).
+do_not_convert = getattr(getattr(getattr(tf, "autograph", None), "experimental",
+                                 None), "do_not_convert", None) or _no_conversion
+
+
+class _NoModule(object):
+    """``tf.Module`` before TF 1.14, which has none: nothing is one."""
+
+
+Module = getattr(tf, "Module", _NoModule)
+
+
+def set_thread_counts(threads):
+    """Set TF's inter- and intra-op thread counts for eager execution
+    (``tf.config.threading``, TF >= 1.14). Returns False where TF has no such
+    call (TF 1.4 - 1.13: graph Sessions take them from a ``ConfigProto``,
+    see ``compat_reg.parity.determinism.session_config``)."""
+    threading = getattr(getattr(tf, "config", None), "threading", None)
+    if threading is None:
+        return False
+    threading.set_inter_op_parallelism_threads(threads)
+    threading.set_intra_op_parallelism_threads(threads)
+    return True
+
+
 
 def _has_contrib():
     """Whether ``tf.contrib`` is real (TF 1.x builds that ship it).
@@ -54,6 +113,16 @@ def _has_contrib():
 
 
 HAS_CONTRIB = _has_contrib()
+
+
+def contrib_opt_class(name):
+    """``tf.contrib.opt.<name>``, or None where this TF has no such class:
+    no contrib (TF2), or a contrib before it (``AdamWOptimizer`` and
+    ``MomentumWOptimizer`` came in TF 1.1x). Imports contrib (slow) on the
+    first call."""
+    if not HAS_CONTRIB:
+        return None
+    return getattr(importlib.import_module("tensorflow.contrib.opt"), name, None)
 
 LEGACY_KERAS_REQUESTED = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in (
     "1", "true", "yes")
@@ -100,6 +169,14 @@ V1_LAYERS = KERAS2
 # compat_reg.optimizers are ``tf.compat.v1.train``'s own classes.
 KERAS_OPTIMIZER_API = KERAS3 or (
     KERAS_FLAVOUR != "keras2-builtin" and _major_minor(KERAS_VERSION) >= (2, 11))
+
+
+# Keras' learning-rate schedules (``keras.optimizers.schedules``) came with
+# the tf.keras of TF 1.14; before it compat_reg's schedule class is a plain
+# object that no Keras optimizer takes (TF1's own schedules still work).
+KERAS_SCHEDULES = hasattr(keras.optimizers, "schedules")
+LearningRateSchedule = (keras.optimizers.schedules.LearningRateSchedule
+                        if KERAS_SCHEDULES else object)
 
 
 # What lives where: (name, keras 2 path, keras 3 path), both relative to the
@@ -182,7 +259,7 @@ def register_keras_class(cls):
 
 def executing_eagerly():
     """True in eager mode (TF2 default), False while building a graph."""
-    return tf.executing_eagerly()
+    return _executing_eagerly()
 
 
 def building_tf1_graph():
@@ -262,13 +339,13 @@ MIRRORED_FIT = _mirrored_fit()
 def evaluate(value):
     """The numpy value of a tensor: eagerly, or in a Session of its graph
     (TF 1.15 and TF2 graph mode), with that graph's variables initialised."""
-    if not (tf.is_tensor(value) or isinstance(value, tf.Variable)):
+    if not (is_tensor(value) or isinstance(value, tf.Variable)):
         return value
     if executing_eagerly():
         return value.numpy()
     graph = value.graph
-    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
-        session.run(tf.compat.v1.global_variables_initializer())
+    with graph.as_default(), v1.Session(graph=graph) as session:
+        session.run(v1.global_variables_initializer())
         return session.run(value)
 
 
@@ -363,7 +440,7 @@ def own_other_losses(layer):
     # ``_losses`` also holds the symbolic tensors of the functional
     # construction call (Keras' scratch graph): the penalty of no real call,
     # unusable here. Only tensors of the graph being built now count.
-    graph = None if executing_eagerly() else tf.compat.v1.get_default_graph()
+    graph = None if executing_eagerly() else v1.get_default_graph()
     losses = eager or [t for t in layer._losses
                        if graph is not None and getattr(t, "graph", None) is graph]
     losses = list(losses)
@@ -460,7 +537,7 @@ def set_global_seed(seed):
     TF2: ``tf.random.set_seed`` (eager context and later traced graphs).
     """
     if TF1:
-        tf.compat.v1.set_random_seed(seed)
+        v1.set_random_seed(seed)
         return "tf.compat.v1.set_random_seed (default graph only)"
     if not executing_eagerly():
         tf.compat.v1.set_random_seed(seed)

@@ -165,14 +165,14 @@ def _check_collection_scope(scope):
     pattern = _compile_scope(scope)
     if _compat.executing_eagerly():
         raise RuntimeError(_NO_SOURCE)
-    everything = tf.compat.v1.get_collection(
-        tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+    everything = _compat.v1.get_collection(
+        _compat.v1.GraphKeys.REGULARIZATION_LOSSES)
     _select([(t.name, t) for t in everything], pattern, scope)
 
 
 def _present(penalties):
     """The penalties that are not ``None``, as tensors."""
-    return [p if tf.is_tensor(p) else tf.convert_to_tensor(p)
+    return [p if _compat.is_tensor(p) else tf.convert_to_tensor(p)
             for p in penalties if p is not None]
 
 
@@ -190,7 +190,7 @@ def _sum(penalties, name):
 
 # The bridge walks Python structures (layers, their weights) once, when a
 # tf.function traces it: AutoGraph has nothing to convert there.
-_trace_time = tf.autograph.experimental.do_not_convert
+_trace_time = _compat.do_not_convert
 
 
 @_trace_time
@@ -214,7 +214,7 @@ def get_regularization_losses(source=None, scope=None):
     """
     if source is None:
         _check_collection_scope(scope)
-        return tf.compat.v1.losses.get_regularization_losses(scope)
+        return _compat.v1.losses.get_regularization_losses(scope)
     pattern = _compile_scope(scope)
     chosen = _select(_named_penalties(source), pattern, scope)
     return _present(thunk() for _, thunk in chosen)
@@ -253,7 +253,7 @@ def get_regularization_loss(source=None, scope=None,
     """
     if source is None:
         _check_collection_scope(scope)
-        total = tf.compat.v1.losses.get_regularization_loss(scope, name)
+        total = _compat.v1.losses.get_regularization_loss(scope, name)
     else:
         total = _sum(get_regularization_losses(source, scope), name)
     return scale_regularization_loss(total) if per_replica else total

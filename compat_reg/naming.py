@@ -40,8 +40,6 @@ from __future__ import absolute_import, division, print_function
 import difflib
 import re
 
-import tensorflow as tf
-
 from compat_reg import _compat
 
 __all__ = ["named_layers", "tf1_weights", "tf1_variables", "scopes", "closest_scopes"]
@@ -58,7 +56,7 @@ def _tops(source):
         return [source]
     if isinstance(source, (list, tuple)):
         return [layer for item in source for layer in _tops(item)]
-    if isinstance(source, tf.Module):
+    if isinstance(source, _compat.Module):
         found = list(source._flatten(predicate=_is_layer))
         nested = set(id(sub) for layer in found
                      for sub in _compat.flatten_layers(layer)[1:])

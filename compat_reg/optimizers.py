@@ -160,7 +160,7 @@ def _deduplicate(values, indices):
 def _is_tf_value(value):
     """A tensor, a variable or a callable (a schedule): what TF1's optimizers
     took as a hyper-parameter as it was."""
-    return (callable(value) or tf.is_tensor(value)
+    return (callable(value) or _compat.is_tensor(value)
             or isinstance(value, tf.Variable) or _compat.is_keras3_variable(value))
 
 
@@ -444,12 +444,12 @@ def _tf1_schedule(kind, arguments, step):
     entry = convention.SCHEDULE[kind]
     kwargs = dict(arguments)
     kwargs[entry.step_arg] = step
-    return getattr(tf.compat.v1.train, entry.tf1_function)(**kwargs)
+    return getattr(_compat.v1.train, entry.tf1_function)(**kwargs)
 
 
 def _step_tensor(step):
     step = _tf_variable(step)
-    return step if tf.is_tensor(step) else tf.convert_to_tensor(step)
+    return step if _compat.is_tensor(step) else tf.convert_to_tensor(step)
 
 
 class _GraphSchedule(object):
@@ -484,9 +484,9 @@ def _schedule_record(kind, arguments):
     return record
 
 
-# Keras' schedules exist on every TF this runs on (tf.keras of TF 1.15 too).
+# Keras' schedule class where this Keras has one (TF >= 1.14; _compat).
 @_compat.register_keras_class
-class TF1Schedule(_compat.keras.optimizers.schedules.LearningRateSchedule):
+class TF1Schedule(_compat.LearningRateSchedule):
     """TF1's ``tf.compat.v1.train`` schedule as a Keras schedule.
 
     ``kind`` is ``"exponential_decay"``, ``"piecewise_constant"`` or
@@ -581,7 +581,7 @@ class DecoupledWeightDecayExtension(object):
         super(DecoupledWeightDecayExtension, self).__init__(**kwargs)
 
     def minimize(self, loss, global_step=None, var_list=None,
-                 gate_gradients=tf.compat.v1.train.Optimizer.GATE_OP,
+                 gate_gradients=_compat.v1.train.Optimizer.GATE_OP,
                  aggregation_method=None, colocate_gradients_with_ops=False,
                  name=None, grad_loss=None, decay_var_list=None):
         self._decay_var_list = (_Variables(decay_var_list) if decay_var_list
@@ -634,7 +634,7 @@ class DecoupledWeightDecayExtension(object):
 
     def _apply_sparse(self, grad, var):
         decay_op = self._decay_weights_sparse_op(
-            var, grad.indices, tf.compat.v1.scatter_add)
+            var, grad.indices, _compat.v1.scatter_add)
         with tf.control_dependencies([decay_op]):
             return super(DecoupledWeightDecayExtension, self)._apply_sparse(
                 grad, var)
@@ -684,7 +684,7 @@ class _OrderedDecay(object):
         return self._weight_decay
 
     def minimize(self, loss, global_step=None, var_list=None,
-                 gate_gradients=tf.compat.v1.train.Optimizer.GATE_OP,
+                 gate_gradients=_compat.v1.train.Optimizer.GATE_OP,
                  aggregation_method=None, colocate_gradients_with_ops=False,
                  name=None, grad_loss=None, decay_var_list=None):
         """TF1's ``minimize``, passing ``decay_var_list`` on."""
@@ -719,7 +719,7 @@ class _OrderedDecay(object):
 
 
 class AdamWOptimizer(_OrderedDecay, DecoupledWeightDecayExtension,
-                     tf.compat.v1.train.AdamOptimizer):
+                     _compat.v1.train.AdamOptimizer):
     """contrib's ``AdamWOptimizer`` on ``tf.compat.v1.train.AdamOptimizer``.
 
     Equal to ``tf.contrib.opt.AdamWOptimizer`` bit for bit (TF 1.15, tested),
@@ -746,7 +746,7 @@ class AdamWOptimizer(_OrderedDecay, DecoupledWeightDecayExtension,
 
 
 class MomentumWOptimizer(_OrderedDecay, DecoupledWeightDecayExtension,
-                         tf.compat.v1.train.MomentumOptimizer):
+                         _compat.v1.train.MomentumOptimizer):
     """contrib's ``MomentumWOptimizer`` on ``tf.compat.v1.train.MomentumOptimizer``.
 
     Equal to ``tf.contrib.opt.MomentumWOptimizer`` bit for bit (TF 1.15,
@@ -768,10 +768,11 @@ def _contrib_class(kind):
     """``tf.contrib.opt``'s class for ``kind`` with ``_OrderedDecay`` (TF 1.x
     with contrib; imported on first use, contrib's import is slow), named
     ``ContribAdamWOptimizer``/``ContribMomentumWOptimizer`` so that a trace
-    tells it from the port."""
+    tells it from the port; None where contrib has no such class."""
     if kind not in _CONTRIB:
-        import tensorflow.contrib.opt as contrib_opt  # noqa: F401 (TF 1.x only)
-        base = getattr(contrib_opt, convention.OPTIMIZER[kind].tf1_class)
+        base = _compat.contrib_opt_class(convention.OPTIMIZER[kind].tf1_class)
+        if base is None:
+            return None
         _CONTRIB[kind] = type("Contrib" + base.__name__, (_OrderedDecay, base), {
             "__module__": __name__,
             "__doc__": "``tf.contrib.opt.%s`` itself, with compat_reg's "
@@ -944,9 +945,9 @@ if not _compat.KERAS_OPTIMIZER_API:
     # TF 1.15, TF 2.0-2.10: the real thing, same names, same arguments; the
     # decoupled weight decay is contrib's, ported (tf1() uses contrib itself
     # where it exists).
-    GradientDescent = tf.compat.v1.train.GradientDescentOptimizer
-    Momentum = tf.compat.v1.train.MomentumOptimizer
-    Adam = tf.compat.v1.train.AdamOptimizer
+    GradientDescent = _compat.v1.train.GradientDescentOptimizer
+    Momentum = _compat.v1.train.MomentumOptimizer
+    Adam = _compat.v1.train.AdamOptimizer
     AdamW = AdamWOptimizer
     MomentumW = MomentumWOptimizer
 
@@ -1016,16 +1017,16 @@ def tf1(spec, global_step=None):
     entry, args = parsed.entry, dict(parsed.args)
     if parsed.schedule is not None:
         if global_step is None:
-            global_step = tf.compat.v1.train.get_or_create_global_step()
+            global_step = _compat.v1.train.get_or_create_global_step()
         args["learning_rate"] = _tf1_schedule(
             parsed.schedule.kind, parsed.schedule_args, global_step)
     if entry.spec in convention.WEIGHT_DECAY:
-        cls = (_contrib_class(entry.spec) if _compat.HAS_CONTRIB else
+        cls = (_contrib_class(entry.spec) or
                {"adamw": AdamWOptimizer,
                 "momentumw": MomentumWOptimizer}[entry.spec])
         optimizer = cls(decay_biases=parsed.decay_biases, **args)
     else:
-        optimizer = getattr(tf.compat.v1.train, entry.tf1_class)(**args)
+        optimizer = getattr(_compat.v1.train, entry.tf1_class)(**args)
     if parsed.schedule is not None:
         optimizer.compat_reg_schedule = _schedule_record(
             parsed.schedule.kind, parsed.schedule_args)

@@ -429,7 +429,7 @@ def apply_regularization(regularizer, weights_list=None):
     Raises:
       ValueError: no weights, or a regularizer that does not return a scalar.
     """
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     graph = _compat.building_tf1_graph()
     if not weights_list and graph:
         weights_list = v1.get_collection(v1.GraphKeys.WEIGHTS)
@@ -503,7 +503,7 @@ def _disabled_result(weights):
 def _scaled(kind, scale, weights, dtype, name=None):
     """contrib's ``multiply(scale, reduce_sum(abs(w)) | l2_loss(w))``, in its
     own name scope (``l1_regularizer`` / ``l2_regularizer``) unless ``name``."""
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     if name is None:
         with v1.name_scope(None, kind + "_regularizer", [weights]) as scope:
             return _scaled(kind, scale, weights, dtype, scope)
@@ -567,8 +567,8 @@ class ContribL1L2(_compat.moves.Regularizer):
             kind, scale = "l2", self.scale_l2
         else:
             kind, scale = "l1_l2", None
-        with tf.compat.v1.name_scope(self.scope, kind + "_regularizer",
-                                     [x]) as name:
+        with _compat.v1.name_scope(self.scope, kind + "_regularizer",
+                                   [x]) as name:
             if scale is not None:
                 return _scaled(kind, scale, x, dtype, name)
             return tf.add_n([_scaled("l1", self.scale_l1, x, dtype),
@@ -596,8 +596,8 @@ class SumRegularizer(_compat.moves.Regularizer):
         self.scope = _check_scope(scope)
 
     def __call__(self, x):
-        with tf.compat.v1.name_scope(self.scope, "sum_regularizer",
-                                     [x]) as name:
+        with _compat.v1.name_scope(self.scope, "sum_regularizer",
+                                   [x]) as name:
             terms = [t for t in (r(x) for r in self.regularizers)
                      if t is not None]
             if not terms:

@@ -14,8 +14,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 # tests/data/*/record.py are scripts that record references on real TF1
-# (run by hand in the tf1 env), not test modules: never collect them.
-collect_ignore = ["data"]
+# (run by hand in the tf1 env), not test modules: never collect them; nor
+# mirrored_check.py, which test_losses.py runs in a process of its own (this
+# list replaces the root conftest's for tests/).
+collect_ignore = ["data", "mirrored_check.py"]
 
 _TF = []  # the configured tensorflow module, once imported
 _TF_FREE = ("migrate",)  # test folders that need no TensorFlow
@@ -36,8 +38,8 @@ def pytest_configure(config):
         import tensorflow as tf
     except ImportError:
         return
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.config.threading.set_intra_op_parallelism_threads(1)
+    from compat_reg import _compat
+    _compat.set_thread_counts(1)  # TF >= 1.14 (graph Sessions: a ConfigProto)
     _TF.append(tf)
 
 

@@ -66,8 +66,8 @@ def no_tf(request, tmp_path):
 
 
 def _run(command, env, cwd):
-    return subprocess.run(command, capture_output=True, text=True, env=env,
-                          cwd=str(cwd), timeout=300)
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, env=env, cwd=str(cwd), timeout=300)
 
 
 @pytest.mark.parametrize("args", sorted(NEEDS_TF))

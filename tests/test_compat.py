@@ -100,7 +100,8 @@ def test_no_version_checks_outside_compat():
 
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "compat_reg"] + list(args),
-                          capture_output=True, text=True, timeout=300)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=300)
 
 
 def test_doctor_prints_the_facts_and_mapping():

@@ -12,10 +12,10 @@ import pytest
 import tensorflow as tf
 
 import compat_reg
-from compat_reg import golden_files
+from compat_reg import _compat, golden_files
 from golden_support import evaluate
 
-v1 = tf.compat.v1
+v1 = _compat.v1
 W = np.array([[1.0, -2.0], [3.0, -4.0]], np.float32)
 L1 = float(np.sum(np.abs(W)))       # 10
 L2_LOSS = float(np.sum(W ** 2) / 2)  # tf.nn.l2_loss: 15

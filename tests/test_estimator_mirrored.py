@@ -142,8 +142,8 @@ def within_rounding(got, want):
 def test_rerunning_the_recording_reproduces_the_reference(tmp_path):
     out = str(tmp_path / "reference.json")
     run = subprocess.run(
-        [sys.executable, RECORD_SCRIPT, "--out", out], capture_output=True,
-        text=True, timeout=900,
+        [sys.executable, RECORD_SCRIPT, "--out", out], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, universal_newlines=True, timeout=900,
         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     fresh = load_reference(out)
@@ -297,8 +297,8 @@ def run_ports(out_dir):
 def port_traces(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("ports"))
     run = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), out], capture_output=True,
-        text=True, timeout=900,
+        [sys.executable, os.path.abspath(__file__), out], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, universal_newlines=True, timeout=900,
         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     return dict((name[:-len(".json")], trace_mod.load(os.path.join(out, name)))

@@ -35,7 +35,7 @@ def _set_golden(layer, name):
     layer.bias.assign(ARRAYS["scope_%s_bias" % name])
 
 
-class Blocks(tf.Module):
+class Blocks(_compat.Module):
     """Keras layers built outside any parent: weights named encoder/kernel."""
 
     def __init__(self):
@@ -252,8 +252,9 @@ def test_custom_loop_equals_fit_per_step():
 @eager_only
 def test_mirrored_strategy_scaled_gradients_match_single_device():
     script = os.path.join(os.path.dirname(__file__), "mirrored_check.py")
-    out = subprocess.run([sys.executable, script], capture_output=True, text=True,
-                         timeout=300, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    out = subprocess.run([sys.executable, script], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert out.returncode == 0, out.stdout + out.stderr
     lines = dict(line.split("=", 1) for line in out.stdout.split() if "=" in line)
     assert int(lines["replicas"]) == 2

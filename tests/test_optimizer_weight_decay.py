@@ -37,7 +37,7 @@ from compat_reg import _compat, convention, optimizers
 from compat_reg.parity import trace
 
 keras = _compat.keras
-v1 = tf.compat.v1
+v1 = _compat.v1
 
 needs_eager = pytest.mark.skipif(_compat.TF1, reason="TF 1.15: graph mode only")
 needs_contrib = pytest.mark.skipif(not _compat.HAS_CONTRIB,

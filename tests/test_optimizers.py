@@ -16,7 +16,7 @@ from compat_reg.parity import tolerances, trace
 pytestmark = pytest.mark.skipif(_compat.TF1, reason="TF1's optimizers are the real ones there")
 
 keras = _compat.keras
-v1 = tf.compat.v1
+v1 = _compat.v1
 
 # TF 2.0-2.10: compat_reg.optimizers are tf.compat.v1.train's classes; the
 # tests of compat_reg's own Keras-API classes skip there.

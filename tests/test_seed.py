@@ -71,7 +71,8 @@ def test_deterministic_turns_on_op_determinism():
             "      if hasattr(config, 'is_op_determinism_enabled')\n"
             "      else os.environ.get('TF_DETERMINISTIC_OPS') == '1')\n"
             "print(done['determinism'], on)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("True"), out.stdout

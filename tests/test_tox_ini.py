@@ -103,8 +103,8 @@ def _tox():
         command = [shutil.which("tox")]
     else:
         pytest.skip("tox is not installed here")
-    done = subprocess.run(command + ["--version"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(command + ["--version"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     version = re.match(r"(\d+)\.(\d+)", done.stdout.strip())
     if done.returncode or version is None or tuple(map(int, version.groups())) < (4, 11):
         pytest.skip("tox.ini needs tox >= 4.11 (found: %r)" % done.stdout[:40])
@@ -115,8 +115,9 @@ def _tox():
                                          (["-l", "-m", "ci"], "ci")])
 def test_tox_lists_only_real_envs(args, label):
     command = _tox()
-    done = subprocess.run(command + args + ["-c", str(TOX_INI)], capture_output=True,
-                          text=True, timeout=300, cwd=str(ROOT))
+    done = subprocess.run(command + args + ["-c", str(TOX_INI)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                          cwd=str(ROOT))
     assert done.returncode == 0, done.stderr
     listed = [line.split()[0] for line in done.stdout.splitlines()
               if line.strip() and not line.startswith((" ", "default", "additional"))]

@@ -23,6 +23,8 @@ from __future__ import absolute_import, division, print_function
 
 import importlib
 
+from compat_reg import _pep562
+
 _LAZY = {
     "compare_models": ("user_model", "compare_models"),
     "ParityReport": ("user_model", "ParityReport"),
@@ -45,3 +47,6 @@ def __getattr__(name):
     value = getattr(importlib.import_module("compat_reg.parity." + module), attr)
     globals()[name] = value
     return value
+
+
+_pep562(__name__)  # Python 3.6 has no PEP 562

@@ -56,6 +56,6 @@ def configure(op_determinism=False):
 
 def session_config():
     """A ``tf.compat.v1.ConfigProto`` with one intra- and one inter-op thread."""
-    import tensorflow as tf
-    return tf.compat.v1.ConfigProto(intra_op_parallelism_threads=1,
-                                    inter_op_parallelism_threads=1)
+    from compat_reg import _compat
+    return _compat.v1.ConfigProto(intra_op_parallelism_threads=1,
+                                  inter_op_parallelism_threads=1)

@@ -123,7 +123,8 @@ def tf1_builder(config, regularizer):
         mlp = tf1_graph.mlp_builder(config, regularizer)
         return lambda x, training=True, mask=None: mlp(x)
     import tensorflow as tf
-    v1 = tf.compat.v1
+    from compat_reg import _compat
+    v1 = _compat.v1
     height, width, channels, filters, size, units = _convnet_dims(config)
     norm = config["batch_norm"]
     zeros, ones = v1.zeros_initializer(), v1.ones_initializer()

@@ -23,9 +23,9 @@ def mlp_builder(config, regularizer):
     (``golden_files.layer_names``) with ``regularizer(config["reg"])`` on
     kernels (and biases if ``bias_reg``).
     """
-    from compat_reg import golden_files
+    from compat_reg import _compat, golden_files
     import tensorflow as tf
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     sizes = config["sizes"]
     activation = getattr(tf.nn, config["activation"])
 
@@ -85,8 +85,9 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
       masks: (epochs, steps, batch, units) dropout keep masks, or None.
     """
     import tensorflow as tf
+    from compat_reg import _compat
     from compat_reg.parity import trace
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     graph = tf.Graph()
     with graph.as_default():
         v1.set_random_seed(0)

@@ -67,7 +67,8 @@ def graph_variables(build_graph, input_shape, dtype=np.float32):
     trainable ones, and with ``build_graph(x, training)`` every model
     variable (batch norm's moving statistics too), in creation order."""
     import tensorflow as tf
-    v1 = tf.compat.v1
+    from compat_reg import _compat
+    v1 = _compat.v1
     with tf.Graph().as_default():
         v1.set_random_seed(0)
         x = v1.placeholder(dtype, (None,) + tuple(input_shape))
