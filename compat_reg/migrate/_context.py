@@ -22,11 +22,15 @@ TF_KERAS_ALIAS = "tf_keras_api"
 class Finding:
     """Something the tool reports: a ``hazard`` (it cannot fix it; exit
     code 1) or a ``note`` (what it did, what to pass, or what still stands
-    between the file and a TF2 run; no effect on the exit code)."""
+    between the file and a TF2 run; no effect on the exit code). A ``mark``
+    is never reported: a site that findings elsewhere in the run pair with.
+    ``pair`` is (role, key, definite) for a finding decided over the run
+    (``_findings.run_level``), else None."""
     line: int
     kind: str
     code: str
     message: str
+    pair: Optional[Tuple[str, str, bool]] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -50,7 +50,8 @@ class _Relevant:
     with it has been read (a note names the first place only)."""
     ALWAYS = ("egulariz", "EGULARIZ", "contrib", "slim", "import", "keras",
               "compat_reg", "losses", "fit", "add_loss", "get_total_loss",
-              "compile", "disable_v2_behavior", "disable_eager_execution")
+              "compile", "disable_v2_behavior", "disable_eager_execution",
+              "l2_loss", "collection", "_variables(")
     ONCE = (("placeholder", "Session"), ("layers",), ("UPDATE_OPS",),
             ("AdamW", "MomentumW"))
 

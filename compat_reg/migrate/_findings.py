@@ -16,23 +16,28 @@ Hazards (it cannot fix them; exit code 1):
 Notes (what still stands between the file and a TF2 run, with the fix; the
 exit code does not change): ``graph-mode``, ``tf-layers``,
 ``other-contrib``, ``keras-layers-collection``, ``update-ops``,
-``adamw``.
+``adamw``, and the TF1 idioms without an exact rewrite (``_idioms``).
+
+``run_level`` decides, over every file of a run, the findings that depend
+on other files: ``RUN_LEVEL``'s, and those that pair (``Finding.pair``).
 """
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
+from compat_reg.migrate import _idioms
 from compat_reg.migrate._context import Context, Finding, bind
 from compat_reg.migrate._names import (
     Names, compat_reg_factory, contrib_factory, keras_regularizer)
-from compat_reg.migrate._plugins import callee, regularizer_calls
+from compat_reg.migrate._plugins import callee, collection_reads, regularizer_calls
 
 _CONSUMERS = frozenset((
     "get_regularization_loss", "get_regularization_losses", "get_total_loss",
     "losses", "add_loss", "fit", "fit_generator", "train_on_batch", "compile",
     "apply_regularization", "REGULARIZATION_LOSSES",
-    "scale_regularization_loss"))
+    "scale_regularization_loss", "add_to_collection", "add_to_collections",
+    "get_losses"))
 _FITS = frozenset(("fit", "fit_generator", "train_on_batch"))
 _SUMS = frozenset(("sum", "add_n", "reduce_sum", "accumulate_n"))
 _CREATORS = frozenset(regularizer_calls.NAMES) | {"sum_regularizer"}
@@ -44,8 +49,6 @@ _DECAYED = ("tensorflow.contrib.opt.AdamWOptimizer",
             "tensorflow.contrib.opt.MomentumWOptimizer")
 _CONTRIB_MODULES = ("tensorflow.contrib", "tensorflow.contrib.layers",
                     "tensorflow.contrib.slim", "tensorflow.contrib.opt")
-_COLLECTIONS = ("tensorflow.get_collection",
-                "tensorflow.python.framework.ops.get_collection")
 
 # The attribute names (and the homes) of what the notes name: only chains
 # that hold one are resolved.
@@ -75,6 +78,8 @@ class Report:
         self._qualnames()
         self._hazards(sites)
         self._notes(sites)
+        self.findings += _idioms.Idioms(
+            ctx, {id(seen.node) for seen, _, _ in sites}).findings
 
     def hazard(self, line: int, code: str, message: str) -> None:
         self.findings.append(Finding(line, "hazard", code, message))
@@ -159,7 +164,7 @@ class Report:
 
     def _weights_collection(self, node: Optional[ast.AST]) -> bool:
         if not isinstance(node, ast.Call) or \
-                self.names.resolve(node.func) not in _COLLECTIONS:
+                self.names.resolve(node.func) not in collection_reads.COLLECTIONS:
             return False
         key = node.args[0] if node.args else None
         qualname = self.names.resolve(key) if key is not None else None
@@ -257,3 +262,52 @@ class Report:
                       "graph mode (disable_v2_behavior) or use Keras "
                       "BatchNormalization called with training=True, which "
                       "updates them itself")
+
+
+# (role of a paired finding) -> (the role it pairs with, the words naming them)
+PARTNERS = {"add": ("sum", "summed at"), "sum": ("add", "added at"),
+            "keras_l2": ("l2_loss", "the l2_loss term at")}
+
+
+def where(entry: Dict[str, Any], finding: Dict[str, Any]) -> str:
+    """``PATH:LINE``, or ``NB.ipynb:cell N:line M``."""
+    if "cell" in finding:
+        return "%s:cell %d:line %d" % (entry["path"], finding["cell"], finding["line"])
+    return "%s:%d" % (entry["path"], finding["line"])
+
+
+def run_level(entries: List[Dict[str, Any]]) -> None:
+    """Decide, over every file of the run (the report's entries), the
+    findings that depend on other files: a ``RUN_LEVEL`` finding goes when
+    a file of the run has its fact; a paired one stays when its key is
+    live (a definite site of it in the run) and names its partners there;
+    marks go."""
+    looked_at = [e["path"] for e in entries if "facts" in e]
+    paired = [(e, f) for e in entries for f in e["findings"] if f.get("pair")]
+    live = {f["pair"][1] for _, f in paired if f["pair"][2]}
+    at: Dict[tuple, List[str]] = {}
+    for e, f in paired:
+        at.setdefault(tuple(f["pair"][:2]), []).append(where(e, f))
+    holders = {code: any(e.get("facts", {}).get(fact) for e in entries)
+               for code, fact in RUN_LEVEL.items()}
+    for e in entries:
+        kept = []
+        for f in e["findings"]:
+            pair = f.pop("pair", None)
+            if f["code"] in RUN_LEVEL and holders[f["code"]]:
+                continue
+            if f["code"] == "penalty-never-added":
+                f["message"] += "; looked at the %d files of this run: %s" % (
+                    len(looked_at), ", ".join(looked_at[:5])
+                    + (", ..." if len(looked_at) > 5 else ""))
+            if pair is not None:
+                role, key, _ = pair
+                if f["kind"] == "mark" or key not in live:
+                    continue
+                partner, words = PARTNERS[role]
+                there = at.get((partner, key), [])
+                if there:
+                    f["message"] += "; %s %s" % (words, ", ".join(there[:3])
+                                                 + (", ..." if len(there) > 3 else ""))
+            kept.append(f)
+        e["findings"] = kept

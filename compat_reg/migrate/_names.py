@@ -292,6 +292,11 @@ class Names:
             if table == self.table:
                 break
             self.table = table
+        #: names bound once, by an assignment, to a string (``KEY = 'losses'``)
+        self.constants: Dict[str, str] = {
+            name: values[0].value for name, values in aliases.items()
+            if len(values) == 1 and name not in imports
+            and type(values[0]) is ast.Constant and type(values[0].value) is str}
         self.module_scope = module_scope
 
     def resolve(self, node: ast.AST) -> Optional[str]:

@@ -1,4 +1,4 @@
-"""``compat-reg migrate PATH... [--write] [--target compat_reg|keras] [--json]``."""
+"""``compat-reg migrate PATH... [--write | --check] [--target compat_reg|keras] [--json]``."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +17,8 @@ Every import style is followed (tf.contrib.layers.X, slim aliases,
 from-imports and re-exports, tf.compat.v1 spellings); names that only look
 alike are left alone. tf_upgrade_v2's `tf.keras.regularizers.l2(l=...)`
 (a TypeError on Keras 3) becomes `l2(l2=...)`, without halving again.
+The other TF1 regularization idioms, which have no exact rewrite, are
+reported at the site with the exact fix (see the notes below).
 The code is read with CPython's own parser and edited in place: text the
 tool does not change is kept byte for byte. It is never imported or run.
 Files: *.py and Jupyter notebooks (*.ipynb, nbformat 4 and 3: code cells
@@ -48,6 +50,17 @@ report (stderr; or --json on stdout):
                                  stands between the file and a TF2 run, with
                                  the fix: graph-mode, tf-layers, other-contrib,
                                  keras-layers-collection, update-ops, adamw;
+                                 TF1 idioms that lose or corrupt the penalty
+                                 under eager execution (the fix names
+                                 compat_reg's helper): loss-collection (an add
+                                 to, or a read of, 'losses' or a collection of
+                                 the user's, paired across the files of the
+                                 run), manual-add (to REGULARIZATION_LOSSES),
+                                 collection-read (through a graph),
+                                 get-total-loss, weight-decay (over
+                                 tf.trainable_variables() and kin),
+                                 arg-scope (slim), half-l2 (a Keras l2(s)
+                                 where the run has s * tf.nn.l2_loss(w));
                                  in a notebook, cell-not-python and
                                  cell-not-parsed (a hazard when the cell
                                  mentions regularization): that cell is left
@@ -68,6 +81,16 @@ exit codes:
   1    changes found (dry run), or hazards reported
   2    errors (files that could not be read or parsed), or bad usage
   130  interrupted (Ctrl-C): the summary says what was done until then
+  With --check (a dry run for pre-commit and CI): 1 only when a file still
+  holds code with an exact rewrite; notes and hazards are reported but do
+  not fail it (a commit hands the hook only some files, so findings decided
+  over the whole run, such as penalty-never-added, are not reliable there).
+
+pre-commit (.pre-commit-hooks.yaml in this repository):
+  - repo: <this repository>
+    rev: <a tag>
+    hooks:
+      - id: compat-reg-migrate      # runs `compat-reg migrate --check FILE...`
 """
 
 _PROGRESS_MIN_FILES = 200
@@ -86,8 +109,13 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="files, or directories to search for *.py and *.ipynb")
-    parser.add_argument("--write", action="store_true",
-                        help="rewrite the files in place (default: print a diff)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true",
+                      help="rewrite the files in place (default: print a diff)")
+    mode.add_argument("--check", action="store_true",
+                      help="print the diff, write nothing, and exit 1 only when a "
+                      "file still holds code with an exact rewrite (the pre-commit "
+                      "hook; see 'exit codes' above)")
     parser.add_argument("--target", choices=("compat_reg", "keras"),
                         default="compat_reg", help="see 'targets' above")
     parser.add_argument("--json", action="store_true",
@@ -96,8 +124,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def mentions_regularization(data: bytes) -> bool:
-    """The cheap scan: only files that mention regularization are parsed."""
+    """Whether the text names regularization."""
     return b"egulariz" in data or b"EGULARIZ" in data
+
+
+# What the idioms without the word hold (cifar10's `tf.add_to_collection(
+# 'losses', wd * tf.nn.l2_loss(var))`, a weight decay over the variables).
+_IDIOM_BYTES = (b"l2_loss", b"add_to_collection", b"get_collection",
+                b"get_total_loss", b"get_losses", b"add_loss", b"_variables(")
+
+
+def worth_parsing(data: bytes) -> bool:
+    """The cheap scan: only files that may hold a site are parsed."""
+    return mentions_regularization(data) or any(b in data for b in _IDIOM_BYTES)
 
 
 def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str, Any]:
@@ -117,7 +156,7 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
     except _files.FileError as e:
         entry.update(status="error", error=str(e))
         return entry
-    if not mentions_regularization(data):
+    if not worth_parsing(data):
         entry["status"] = "skipped"
         entry["facts"] = {fact: any(b in data for b in needles)
                           for fact, needles in _FACT_BYTES.items()}
@@ -146,7 +185,8 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
                      "(please report): %s: %s" % (type(e).__name__, e))
         return entry
     entry["facts"] = result.facts
-    entry["findings"] = [dict(line=f.line, kind=f.kind, code=f.code, message=f.message)
+    entry["findings"] = [dict(line=f.line, kind=f.kind, code=f.code, message=f.message,
+                              **({"pair": f.pair} if f.pair else {}))
                          for f in result.findings]
     entry["sites"] = [dict(line=s.line, kind=s.kind, name=s.name, rewritten=s.rewritten)
                       for s in result.sites]
@@ -182,32 +222,6 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
             return entry
         entry["status"] = "written"
     return entry
-
-
-def _run_level(entries: List[Dict[str, Any]]) -> None:
-    """Decide the run-level findings over every file of the run."""
-    from compat_reg.migrate._findings import RUN_LEVEL
-    looked_at = [e["path"] for e in entries if "facts" in e]
-    for code, fact in RUN_LEVEL.items():
-        holders = [e["path"] for e in entries if e.get("facts", {}).get(fact)]
-        for e in entries:
-            kept = []
-            for f in e["findings"]:
-                if f["code"] != code:
-                    kept.append(f)
-                elif not holders:
-                    if code == "penalty-never-added":
-                        f["message"] += "; looked at the %d files of this run: %s" % (
-                            len(looked_at), ", ".join(looked_at[:5])
-                            + (", ..." if len(looked_at) > 5 else ""))
-                    kept.append(f)
-            e["findings"] = kept
-
-
-def _where(e: Dict[str, Any], f: Dict[str, Any]) -> str:
-    if "cell" in f:
-        return "%s:cell %d:line %d" % (e["path"], f["cell"], f["line"])
-    return "%s:%d" % (e["path"], f["line"])
 
 
 def _files_of(paths: List[str], entries: List[Dict[str, Any]]) -> List[str]:
@@ -264,24 +278,25 @@ def main(argv: Optional[List[str]] = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-        return 130 if interrupted else _code(entries)
+        return 130 if interrupted else _code(entries, args.check)
 
 
-def _code(entries: List[Dict[str, Any]]) -> int:
+def _code(entries: List[Dict[str, Any]], check: bool = False) -> int:
     if any(e["status"] == "error" for e in entries):
         return 2
-    if any(e["status"] == "changed" for e in entries) or any(
-            f["kind"] == "hazard" for e in entries for f in e["findings"]):
+    if any(e["status"] == "changed" for e in entries) or (not check and any(
+            f["kind"] == "hazard" for e in entries for f in e["findings"])):
         return 1
     return 0
 
 
 def _report(args, entries: List[Dict[str, Any]], interrupted: bool) -> int:
-    _run_level(entries)
+    from compat_reg.migrate._findings import run_level, where
+    run_level(entries)
     count = {s: sum(e["status"] == s for e in entries)
              for s in ("changed", "written", "error", "skipped")}
     hazards = sum(f["kind"] == "hazard" for e in entries for f in e["findings"])
-    code = 130 if interrupted else _code(entries)
+    code = 130 if interrupted else _code(entries, args.check)
     summary = dict(files=len(entries), parsed=len(entries) - count["skipped"]
                    - count["error"], hazards=hazards, **count)
     if args.json:
@@ -289,7 +304,7 @@ def _report(args, entries: List[Dict[str, Any]], interrupted: bool) -> int:
             e.pop("facts", None)
             e.pop("encoding", None)
         json.dump(dict(format="compat-reg-migrate/1", target=args.target,
-                       write=args.write, exit_code=code, interrupted=interrupted,
+                       write=args.write, check=args.check, exit_code=code, interrupted=interrupted,
                        summary=summary,
                        files=[e for e in entries if e["status"] != "skipped"
                               or e["findings"] or e.get("reason")]),
@@ -316,7 +331,7 @@ def _report(args, entries: List[Dict[str, Any]], interrupted: bool) -> int:
         elif e.get("reason"):
             print("%s: skipped: %s" % (e["path"], e["reason"]), file=sys.stderr)
         for f in e["findings"]:
-            print("%s: %s[%s]: %s" % (_where(e, f), f["kind"], f["code"], f["message"]),
+            print("%s: %s[%s]: %s" % (where(e, f), f["kind"], f["code"], f["message"]),
                   file=sys.stderr)
     print("compat-reg migrate: %s%d files, %d to change, %d rewritten, %d hazards, "
           "%d errors" % ("interrupted after " if interrupted else "", summary["files"],

@@ -22,10 +22,11 @@ from typing import Optional
 from compat_reg.migrate._context import Context, bind
 from compat_reg.migrate._plugins import register
 
-_READERS = ("tensorflow.losses.", "tensorflow.contrib.losses.",
-            "tensorflow.contrib.slim.losses.")
-_COLLECTIONS = ("tensorflow.get_collection",
-                "tensorflow.python.framework.ops.get_collection")
+# TF1's loss modules (core, contrib's, slim's) and its collection readers
+READERS = ("tensorflow.losses.", "tensorflow.contrib.losses.",
+           "tensorflow.contrib.slim.losses.")
+COLLECTIONS = ("tensorflow.get_collection",
+               "tensorflow.python.framework.ops.get_collection")
 _PARAMS = {
     "get_collection": ("key", "scope"),
     "get_regularization_loss": ("scope", "name"),
@@ -34,9 +35,12 @@ _PARAMS = {
 
 
 def is_key(names, node: Optional[ast.AST]) -> bool:
-    """``tf.GraphKeys.REGULARIZATION_LOSSES`` or ``'regularization_losses'``."""
+    """``tf.GraphKeys.REGULARIZATION_LOSSES``, ``'regularization_losses'``
+    or a name bound once to that string."""
     if isinstance(node, ast.Constant):
         return node.value == "regularization_losses"
+    if isinstance(node, ast.Name) and node.id in names.constants:
+        return names.constants[node.id] == "regularization_losses"
     qualname = names.resolve(node) if node is not None else None
     return bool(qualname) and qualname.startswith("tensorflow.") and \
         qualname.endswith("GraphKeys.REGULARIZATION_LOSSES")
@@ -44,12 +48,12 @@ def is_key(names, node: Optional[ast.AST]) -> bool:
 
 def match(names, qualname, call) -> Optional[str]:
     """Which compat_reg reader replaces this call, if it reads the losses."""
-    if qualname in _COLLECTIONS:
+    if qualname in COLLECTIONS:
         args = bind(call, _PARAMS["get_collection"])
         if args is not None and is_key(names, args.get("key")):
             return "get_regularization_losses"
         return None
-    if qualname.startswith(_READERS):
+    if qualname.startswith(READERS):
         last = qualname.rpartition(".")[2]
         if last in ("get_regularization_loss", "get_regularization_losses"):
             return last
