@@ -391,7 +391,8 @@ class Idioms:
             return
         given = [k for k in call.keywords if k.arg and k.arg.endswith("regularizer")
                  and not (type(k.value) is ast.Constant and k.value.value is None)]
-        ops = call.args[0] if call.args else None
+        ops = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg == "list_ops_or_scope"), None)
         if not given or type(ops) not in (ast.List, ast.Tuple):
             return
         wanted = {self.names.resolve(op) for op in ops.elts} - {None}

@@ -171,12 +171,18 @@ VARIANTS = {
          "    net = slim.fully_connected(net, 10)"],
         [("r = <losses.get_regularization_loss>()", "rw:collection_read")], ()),
     "contrib.framework.arg_scope": (
-        [("with arg_scope([slim.conv2d], weights_regularizer=slim.l2_regularizer(wd),",
+        [("with arg_scope(list_ops_or_scope=[slim.conv2d], "
+          "weights_regularizer=slim.l2_regularizer(wd),",
           "arg-scope", "rw:regularizer"),
          ("               biases_regularizer=slim.l1_regularizer(wd)):", "rw:regularizer"),
          "    net = slim.conv2d(w, 8, [3, 3])"],
         [("r = <losses.get_regularization_loss>()", "rw:collection_read")],
         ("from tensorflow.contrib.framework import arg_scope",)),
+    "tf.contrib.framework.arg_scope": (
+        [("with <contrib.framework.arg_scope>([<contrib.layers.conv2d>], weights_regularizer="
+          "<contrib.layers.l2_regularizer>(wd)):", "arg-scope", "rw:regularizer"),
+         "    net = <contrib.layers.conv2d>(w, 8, [3, 3])"],
+        [("r = <losses.get_regularization_loss>()", "rw:collection_read")], ()),
     "arg_scope returned": (
         ["def net_arg_scope(weight_decay=0.0004):",
          ("    with slim.arg_scope([slim.conv2d], weights_regularizer="
