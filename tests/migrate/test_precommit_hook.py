@@ -13,7 +13,6 @@ import os
 import shlex
 import subprocess
 import sys
-import tomllib
 
 import pytest
 
@@ -78,6 +77,7 @@ def test_the_hooks_file_reads_the_same_with_pyyaml():
 
 def _command(hook):
     """The hook's command with the console script as pyproject defines it."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         scripts = tomllib.load(f)["project"]["scripts"]
     program, *rest = shlex.split(hook["entry"])
