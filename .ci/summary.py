@@ -3,7 +3,8 @@
 Reads the records that each env's pytest run wrote (``COMPAT_REG_RUN_RECORD``,
 see conftest.py) and prints env, TF, Keras, Python, passed/failed/skipped and
 minutes. An env of the matrix with no record did not run its tests: the
-table says so, and why when it can tell (no Python 3.7 for tf1 to tf211).
+table says so, and why when it can tell (no Python 3.6 for tf14 to tf112,
+no Python 3.7 for tf113 to tf211).
 Exit status 1 when any env that ran failed; a tf1 that did not run is
 reported in a banner (tox already failed the run if it errored).
 """
@@ -14,11 +15,17 @@ import os
 import shutil
 import sys
 
-PY37_ENVS = ["tf1"] + ["tf2%d" % i for i in range(10)] + ["tf210", "tf211"]
-HOW_TO_GET_37 = (
-    "no python3.7 on PATH. TF 1.15 to 2.11 need Python 3.7: "
-    "`pyenv install 3.7.16` (or your OS's python3.7), then put its bin/ on "
-    "PATH, e.g. PATH=\"$(echo $(pyenv root)/versions/3.7.*/bin):$PATH\"")
+TF1_MINORS = list(range(4, 15))  # tf14 ... tf114; tf1 is TF 1.15
+# the envs of each old Python (tox.ini's basepython), and how to get it
+NEEDS = [
+    ("3.6", ["tf1%d" % i for i in TF1_MINORS if i <= 12], "TF 1.4 to 1.12"),
+    ("3.7", ["tf1%d" % i for i in TF1_MINORS if i > 12] + ["tf1"] +
+     ["tf2%d" % i for i in range(10)] + ["tf210", "tf211"], "TF 1.13 to 2.11"),
+]
+HOW_TO_GET = (
+    "no python{v} on PATH. {tfs} need Python {v}: "
+    "`pyenv install {v}` (or your OS's python{v}), then put its bin/ on "
+    "PATH, e.g. PATH=\"$(echo $(pyenv root)/versions/{v}.*/bin):$PATH\"")
 
 
 def main(folder):
@@ -41,11 +48,13 @@ def main(folder):
             "  FAILED" if failed or r.get("exitstatus") else ""))
         if failed or r.get("exitstatus"):
             bad.append(env)
-    missing_37 = shutil.which("python3.7") is None
-    for env in [e for e in PY37_ENVS if e not in records]:
-        if env == "tf1" or missing_37:
-            print("%-14s skipped: %s" % (env, HOW_TO_GET_37 if missing_37 else
-                                         "no record: its tests did not run"))
+    for version, envs, tfs in NEEDS:
+        missing = shutil.which("python" + version) is None
+        for env in [e for e in envs if e not in records]:
+            if env == "tf1" or missing:
+                print("%-14s skipped: %s" % (env, HOW_TO_GET.format(
+                    v=version, tfs=tfs) if missing else
+                    "no record: its tests did not run"))
     if "tf1" not in records:
         print("\n" + "*" * 78)
         print("*** tf1 (real TF 1.15) did not run: the TF1 half of the proof is "
@@ -57,10 +66,11 @@ def main(folder):
 
 
 def _order(env):
-    """tf1, tf20, tf21, ..., tf29, tf210, ..., tf221, tf221-legacy."""
+    """tf14, ..., tf19, tf110, ..., tf114, tf1 (TF 1.15), tf20, ..., tf29,
+    tf210, ..., tf221, tf221-legacy."""
     name, _, flavour = env.partition("-")
     digits = name[2:]
-    minor = int(digits[1:]) if len(digits) > 1 else -1
+    minor = int(digits[1:]) if len(digits) > 1 else 15
     return (int(digits[:1] or 0), minor, flavour)
 
 

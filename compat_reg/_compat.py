@@ -83,6 +83,23 @@ class _NoModule(object):
 Module = getattr(tf, "Module", _NoModule)
 
 
+def _no_control_dependencies():
+    """``init_scope`` where a graph is the only context there is (TF 1.4:
+    no eager, no functions): out of every control dependency."""
+    return tf.control_dependencies(None)
+
+
+# TF1's optimizers take a callable learning rate (called when the update is
+# built) from TF 1.10 on; TF 1.4 - 1.9 convert it to a tensor when made.
+OPTIMIZER_CALLABLE_RATE = TF_VERSION >= (1, 10)
+
+
+# ``tf.init_scope`` is public from TF 1.12 (TF 1.5 - 1.11: ``ops.init_scope``).
+init_scope = getattr(tf, "init_scope", None) or getattr(
+    importlib.import_module("tensorflow.python.framework.ops"), "init_scope",
+    _no_control_dependencies)
+
+
 def set_thread_counts(threads):
     """Set TF's inter- and intra-op thread counts for eager execution
     (``tf.config.threading``, TF >= 1.14). Returns False where TF has no such
@@ -171,12 +188,17 @@ KERAS_OPTIMIZER_API = KERAS3 or (
     KERAS_FLAVOUR != "keras2-builtin" and _major_minor(KERAS_VERSION) >= (2, 11))
 
 
-# Keras' learning-rate schedules (``keras.optimizers.schedules``) came with
-# the tf.keras of TF 1.14; before it compat_reg's schedule class is a plain
-# object that no Keras optimizer takes (TF1's own schedules still work).
-KERAS_SCHEDULES = hasattr(keras.optimizers, "schedules")
+# Whether tf.keras has the Keras API that TF2 code is written in: the
+# tf.keras of TF 1.14 on (OptimizerV2, taking ``learning_rate=`` and
+# ``keras.optimizers.schedules``; ``Sequential([keras.Input(...), ...])``).
+# The tf.keras of TF 1.4 - 1.13 is older Keras (2.0.8 - 2.2.4-tf): the old
+# optimizers (``lr=``, ``decay=``), no schedules, no ``Input`` in a
+# ``Sequential``, no ``layers.ReLU`` before TF 1.12. There compat_reg's
+# schedule class is a plain object that no Keras optimizer takes (TF1's own
+# schedules still work), and its native Keras ports raise.
+KERAS_TF2_API = hasattr(keras.optimizers, "schedules")
 LearningRateSchedule = (keras.optimizers.schedules.LearningRateSchedule
-                        if KERAS_SCHEDULES else object)
+                        if KERAS_TF2_API else object)
 
 
 # What lives where: (name, keras 2 path, keras 3 path), both relative to the

@@ -795,6 +795,12 @@ class _StepScheduled(object):
 
     def __init__(self, *args, **kwargs):
         kind, arguments = kwargs.pop("schedule")
+        if not _compat.OPTIMIZER_CALLABLE_RATE:
+            raise NotImplementedError(
+                "TF %s's optimizers take no learning rate that follows the step "
+                "(callable rates came in TF 1.10): use compat_reg.optimizers."
+                "tf1(spec, global_step), TF1's schedule tensor on global_step"
+                % tf.__version__)
         self.compat_reg_schedule = _schedule_record(kind, arguments)
         self.compat_reg_schedule_lr = arguments.get("learning_rate")
         self._schedule = _GraphSchedule(kind, arguments)
@@ -809,7 +815,7 @@ class _StepScheduled(object):
         first = [v for g, v in grads_and_vars if g is not None][:1]
         if not first:
             return None  # TF1's apply_gradients raises its own error
-        with tf.init_scope():
+        with _compat.init_scope():
             return self._create_non_slot_variable(
                 initial_value=tf.zeros([], tf.int64), name="schedule_step",
                 colocate_with=first[0])
@@ -1089,12 +1095,21 @@ def keras_native(spec, wrong=None):
     * ``"wd-on-biases"``: ``decay_biases=False`` ignored (biases decayed).
 
     Raises NotImplementedError for weight decay where this Keras has none
-    (TF 1.15 and Keras 2.0-2.10: ``_compat.KERAS_WEIGHT_DECAY``).
+    (TF 1.15 and Keras 2.0-2.10: ``_compat.KERAS_WEIGHT_DECAY``), and for
+    every spec where tf.keras predates TF2's optimizers (TF 1.4 - 1.13:
+    ``_compat.KERAS_TF2_API``).
     """
     parsed = convention.parse_optimizer(spec, _is_tf_value)
     if wrong is not None:
         _check_wrong(parsed, wrong)
     entry, args = parsed.entry, dict(parsed.args)
+    if not _compat.KERAS_TF2_API and (entry.spec not in convention.WEIGHT_DECAY
+                                      or parsed.schedule is not None):
+        raise NotImplementedError(
+            "%s %s has the optimizers of Keras <= 2.2 (lr=, decay=) and no "
+            "schedules, not the ones a TF2 port uses (they came with the "
+            "tf.keras of TF 1.14): use compat_reg.optimizers.get(spec)" % (
+                _compat.KERAS_FLAVOUR, _compat.KERAS_VERSION))
     initial_lr = args["learning_rate"]
     schedule = _keras_schedule(parsed)
     if schedule is not None:

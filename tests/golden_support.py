@@ -32,7 +32,7 @@ def graph_penalty(make_regularizer, array, name="dense/kernel"):
     tf.compat.v1 graph, as the golden recipe did (the regularizer is made in
     the graph, as TF1 code makes it); return (collection names, collection
     values, total, total name)."""
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     with tf.Graph().as_default():
         regularizer = make_regularizer()
         v1.get_variable(name, shape=array.shape, dtype=tf.as_dtype(array.dtype),

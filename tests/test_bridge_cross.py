@@ -240,7 +240,7 @@ def _graph_penalties(kind, route):
     """TF1 code in a graph: ``get_variable(regularizer=)`` or ``tf.layers``
     under ``variable_scope``; the values of compat_reg's and TF's own
     collection reads for every scope."""
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     make = KINDS[kind][0]
     results = {}
     with tf.Graph().as_default():

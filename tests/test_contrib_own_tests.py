@@ -17,14 +17,18 @@ import sys
 
 import pytest
 
+from compat_reg import _compat
+
 SPEC = importlib.util.find_spec("tf_slim")
 TEST_FILE = SPEC and os.path.join(os.path.dirname(SPEC.origin), "layers",
                                   "regularizers_test.py")
 IMPORT = "from tf_slim.layers import regularizers"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     not (TEST_FILE and os.path.exists(TEST_FILE)),
-    reason="needs tf_slim, which carries contrib's regularizer tests")
+    reason="needs tf_slim, which carries contrib's regularizer tests"),
+    pytest.mark.skipif(_compat.v1 is _compat.tf, reason="tf_slim's tests import "
+                       "tensorflow.compat.v1 (TF >= 1.13)")]
 
 
 def _run(module, tmp_path):

@@ -134,9 +134,10 @@ def within_rounding(got, want):
 # The record is real: rerun on TF 1.15
 # ---------------------------------------------------------------------------
 
-@pytest.mark.skipif(not (_compat.TF1 and _compat.HAS_CONTRIB),
+@pytest.mark.skipif(_compat.TF_VERSION != (1, 15) or not _compat.HAS_CONTRIB,
                     reason="record.py runs a TF 1.15 Estimator with tf.contrib "
-                           "(the tf1 env); this is TF %d.%d, tf.contrib %s" % (
+                           "(the tf1 env; the record names its TF); this is TF "
+                           "%d.%d, tf.contrib %s" % (
                                _compat.TF_VERSION + ("real" if _compat.HAS_CONTRIB
                                                      else "absent",)))
 def test_rerunning_the_recording_reproduces_the_reference(tmp_path):

@@ -62,11 +62,13 @@ try:
     # the guide is written for TF >= 2.4: tf.keras.regularizers.L1/L2 (2.3),
     # tf.config.list_physical_devices (2.1), mixed_precision.set_global_policy (2.4)
     GUIDE_APIS = _compat.TF1 or _compat.TF_VERSION >= (2, 4)
+    COMPAT_V1 = _compat.v1 is not tf  # tf.compat.v1 came in TF 1.13
 except ImportError:  # pragma: no cover
     tf = None
     TF1 = False
     KERAS_OPTIMIZER_API = True
     GUIDE_APIS = True
+    COMPAT_V1 = True
 
 
 def _env():
@@ -103,6 +105,8 @@ def test_python_block_runs(block, in_process_results):
         pytest.skip("the guide's TF2 examples use APIs of TF >= 2.4 (tf.keras.regularizers."
                     "L1/L2 classes, tf.config.list_physical_devices, mixed_precision "
                     "policies)")
+    if "tf.compat.v1" in block.code and not COMPAT_V1:
+        pytest.skip("the block spells tf.compat.v1, which came in TF 1.13")
     if block.marker == "keras-optimizer-api" and not KERAS_OPTIMIZER_API:
         pytest.skip("needs the Keras optimizer API of TF >= 2.11 (weight_decay=)")
     if block.marker == "subprocess":

@@ -100,7 +100,7 @@ def test_scope_filter_on_model_names_as_tf1(golden_penalties):
 
 def test_scope_filter_in_graph_mode(golden_penalties):
     """TF1 code in a tf.compat.v1 graph: source=None reads the collection."""
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     with tf.Graph().as_default():
         for i, name in enumerate(SCOPES):
             reg = compat_reg.l2_regularizer(0.1 * (i + 1))
@@ -174,7 +174,7 @@ def test_eager_source_none_raises_instead_of_silent_zero():
 
 
 def test_graph_source_none_equals_tf_compat_v1():
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     with tf.Graph().as_default():
         empty_ours = compat_reg.get_regularization_loss()
         empty_theirs = v1.losses.get_regularization_loss()

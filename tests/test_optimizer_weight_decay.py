@@ -40,8 +40,9 @@ keras = _compat.keras
 v1 = _compat.v1
 
 needs_eager = pytest.mark.skipif(_compat.TF1, reason="TF 1.15: graph mode only")
-needs_contrib = pytest.mark.skipif(not _compat.HAS_CONTRIB,
-                                   reason="needs real tf.contrib (TF 1.15)")
+needs_contrib = pytest.mark.skipif(
+    _compat.contrib_opt_class("AdamWOptimizer") is None,
+    reason="needs real tf.contrib.opt.AdamWOptimizer (TF 1.10 - 1.15)")
 needs_keras_optimizer_api = pytest.mark.skipif(
     not _compat.KERAS_OPTIMIZER_API,
     reason="compat_reg's Keras optimizers (Keras >= 2.11); here get() returns "
@@ -205,7 +206,7 @@ def test_table_and_classes_are_contribs():
                       ("momentum", empty), ("use_locking", False),
                       ("name", "MomentumW"), ("use_nesterov", False)],
     }
-    if _compat.HAS_CONTRIB:
+    if _compat.contrib_opt_class("AdamWOptimizer") is not None:
         import tensorflow.contrib.opt as contrib_opt
         for kind in contrib:
             assert _params(getattr(contrib_opt, convention.OPTIMIZER[
@@ -345,7 +346,7 @@ def test_the_decay_waits_on_the_gradients(ordered):
         _, _, w, loss = _graph_mlp()
         if ordered:
             opt = optimizers.tf1(spec)
-        elif _compat.HAS_CONTRIB:
+        elif _compat.contrib_opt_class("AdamWOptimizer") is not None:
             import tensorflow.contrib.opt as contrib_opt
             opt = contrib_opt.AdamWOptimizer(WD, 0.01)
         else:  # the extension as contrib had it, without compat_reg's order

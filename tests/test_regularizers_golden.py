@@ -79,7 +79,7 @@ def test_agrees_with_contrib_or_tf_slim(case, array):
 def test_apply_regularization_graph_mode(golden_penalties):
     golden = golden_penalties["apply_regularization"]
     arrays = golden_files.arrays("penalty_inputs.npz")
-    v1 = tf.compat.v1
+    v1 = _compat.v1
     with tf.Graph().as_default():
         ws = [v1.get_variable("w%d" % i, initializer=tf.constant(arrays["apply_w%d" % i]))
               for i in range(3)]

@@ -28,7 +28,7 @@ def test_seeds_python_numpy_and_tf_in_eager():
 
 
 def test_graph_seed_applies_only_to_the_default_graph_at_call_time():
-    v1 = tf.compat.v1
+    v1 = _compat.v1
 
     def sample(graph):
         with graph.as_default():
@@ -66,7 +66,10 @@ def test_deterministic_turns_on_op_determinism():
     # process-wide and irreversible: in a child process
     code = ("import compat_reg, tensorflow as tf, os\n"
             "done = compat_reg.set_seed(1, deterministic=True)\n"
-            "from tensorflow.python.framework import config\n"
+            "try:\n"
+            "    from tensorflow.python.framework import config\n"
+            "except ImportError:  # TF < 1.13\n"
+            "    config = None\n"
             "on = (config.is_op_determinism_enabled()\n"
             "      if hasattr(config, 'is_op_determinism_enabled')\n"
             "      else os.environ.get('TF_DETERMINISTIC_OPS') == '1')\n"

@@ -143,14 +143,15 @@ def _readers(spec):
     """Every reader of an optimizer spec, by name."""
     readers = {
         "parse_optimizer": lambda: convention.parse_optimizer(spec),
-        "get": lambda: optimizers.get(spec),
         "tf1": lambda: optimizers.tf1(spec),
         "spec_hparams": lambda: trace.spec_hparams(spec),
         "golden_config": lambda: golden_files.check_config(
             _golden_config(spec), "workload.json"),
     }
-    if spec.get("optimizer") not in convention.WEIGHT_DECAY or \
-            _compat.KERAS_WEIGHT_DECAY:
+    if "schedule" not in spec or _compat.OPTIMIZER_CALLABLE_RATE:  # TF >= 1.10
+        readers["get"] = lambda: optimizers.get(spec)
+    if _compat.KERAS_TF2_API and (spec.get("optimizer") not in convention.WEIGHT_DECAY
+                                  or _compat.KERAS_WEIGHT_DECAY):
         readers["keras_native"] = lambda: optimizers.keras_native(spec)
     return readers
 

@@ -1,5 +1,4 @@
 """``compat-reg migrate PATH... [--write | --check] [--target compat_reg|keras] [--json]``."""
-from __future__ import annotations
 
 import argparse
 import gc

@@ -1,0 +1,270 @@
+"""What differs between the TF 1.x releases, 1.4 to 1.15 (issue 27).
+
+Each difference is pinned to the releases that show it, and each test runs
+in every TF1 env of the matrix (tf14 ... tf114, tf1), so a release that
+behaves otherwise fails here.
+
+* **The float32 sums.** contrib's ``l1_l2`` on the golden ``l1_l2`` input
+  gives 383.347229 on TF 1.4, 383.347168 on TF 1.6 and 383.347137 on TF 1.15
+  (the golden value): contrib's arithmetic is the same, the kernels that
+  sum (``reduce_sum`` of the L1 term, ``l2_loss``) add in a different order.
+  TF 1.4 and 1.5 add 4 floats at a time (SSE), TF 1.6 - 1.12 8 (the wheels
+  use AVX from TF 1.6 on), TF 1.13 - 1.15 8 in Eigen's tree (halves of more
+  than 8 x 1024 values summed apart). ``summed`` below reproduces each in
+  numpy; the golden values are the tree's, and every release stays within
+  the golden tolerance.
+* **Names that came later**, which ``compat_reg._compat`` answers (table
+  ``LATER``), and what compat_reg does where a release lacks them: TF1's
+  schedules through ``get(spec)`` need callable rates (TF 1.10), contrib's
+  ``AdamWOptimizer`` came in TF 1.10 (``tf1(spec)`` is compat_reg's port
+  before), Keras' TF2 optimizers and schedules in TF 1.14 (``keras_native``
+  raises before).
+* **The seed's own program** (``tf.layers.dense`` and contrib's
+  ``l2_regularizer(0.01)`` on a 784x10 ones kernel, migration_guide.md
+  section 15) prints 39.2 on every release, and so does it with compat_reg's
+  ``l2_regularizer`` in contrib's place.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import compat_reg
+from compat_reg import _compat, golden_files, optimizers
+from golden_support import TOLERANCE, graph_penalty, make_regularizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MINOR = _compat.TF_VERSION[1] if _compat.TF1 else None
+tf1_only = pytest.mark.skipif(not _compat.HAS_CONTRIB,
+                              reason="TF 1.x with its contrib (the tf14 ... tf1 envs)")
+
+
+# -- the summation kernels ---------------------------------------------------
+
+F32 = np.float32
+
+
+def _packets(values, lanes):
+    """One accumulator of ``lanes`` floats over the whole packets, and the
+    values left over."""
+    whole = len(values) // lanes * lanes
+    accumulator = np.zeros(lanes, F32)
+    for start in range(0, whole, lanes):
+        accumulator = (accumulator + values[start:start + lanes]).astype(F32)
+    return accumulator, values[whole:]
+
+
+def _lanes_summed(accumulator):
+    """A packet's lanes added as SSE/AVX do: halves, then halves of that."""
+    while len(accumulator) > 1:
+        half = len(accumulator) // 2
+        accumulator = (accumulator[:half] + accumulator[half:]).astype(F32)
+    return accumulator[0]
+
+
+def _flat(values, lanes):
+    accumulator, rest = _packets(values, lanes)
+    total = _lanes_summed(accumulator)
+    for value in rest:
+        total = F32(total + value)
+    return total
+
+
+def _tree(values, lanes, leaf=1024):
+    """Eigen's tree: more than ``lanes * leaf`` values are split at a packet
+    boundary near the middle and the halves summed apart."""
+    if len(values) > lanes * leaf:
+        half = (len(values) + 1) // 2
+        split = (half + lanes - 1) // lanes * lanes
+        return F32(_tree(values[:split], lanes, leaf) + _tree(values[split:], lanes, leaf))
+    accumulator, rest = _packets(values, lanes)
+    total = F32(0)
+    for value in rest:
+        total = F32(total + value)
+    return F32(total + _lanes_summed(accumulator))
+
+
+KERNELS = {"sse": lambda v: _flat(v, 4), "avx": lambda v: _flat(v, 8),
+           "avx-tree": lambda v: _tree(v, 8)}
+
+
+def kernel_of(minor):
+    """The summation of TF 1.<minor>'s CPU wheels."""
+    return "sse" if minor <= 5 else "avx" if minor <= 12 else "avx-tree"
+
+
+def summed(kind, scales, weights, kernel):
+    """contrib's penalty computed in numpy with ``kernel``'s sums: ``scale *
+    reduce_sum(abs(w))``, ``scale * l2_loss(w)`` (whose kernel halves each
+    square before the sum), their ``add_n`` for l1_l2 and sum."""
+    w = np.asarray(weights, F32).ravel()
+    l1 = KERNELS[kernel](np.abs(w))
+    l2 = KERNELS[kernel]((w * w * F32(0.5)).astype(F32))
+    terms = {"l1": (l1,), "l2": (l2,), "l1_l2": (l1, l2), "sum": (l1, l2)}[kind]
+    total = None
+    for scale, term in zip(scales, terms):
+        if scale:  # contrib drops a zero scale's term
+            value = F32(F32(scale) * term)
+            total = value if total is None else F32(total + value)
+    return total
+
+
+FLOAT32 = [(case, array) for case, array in golden_files.penalty_cases()
+           if case["dtype"] == "float32" and case["collection_values"]]
+IDS = [case["id"] for case, _ in FLOAT32]
+
+
+@pytest.mark.parametrize("case,array", FLOAT32, ids=IDS)
+def test_golden_penalties_are_the_tree_sums(case, array):
+    """TF 1.15 recorded the golden values: its kernel, the tree, in numpy
+    gives each of them bit for bit (no TensorFlow needed)."""
+    kind, scales = case["regularizer"][0], case["regularizer"][1:]
+    assert summed(kind, scales, array, "avx-tree") == F32(case["total_regularization_loss"])
+
+
+def test_the_kernels_differ_on_the_golden_l1_l2_input():
+    """What the issue saw: three different float32 sums of one input, each
+    within the golden tolerance of TF 1.15's."""
+    case, array = next(c for c in FLOAT32 if c[0]["id"] == "l1_l2")
+    values = {k: summed("l1_l2", case["regularizer"][1:], array, k) for k in KERNELS}
+    assert len(set(values.values())) == 3, values
+    want = case["total_regularization_loss"]
+    for value in values.values():
+        assert abs(float(value) - want) / want <= TOLERANCE["float32"]
+
+
+@tf1_only
+@pytest.mark.parametrize("case,array", FLOAT32, ids=IDS)
+def test_contrib_and_compat_reg_sum_as_this_release(case, array):
+    """On this release contrib and compat_reg give the same penalty (value
+    and op names), this release's kernel in numpy gives it too, and it holds
+    the golden tolerance."""
+    spec = case["regularizer"]
+    contrib = graph_penalty(lambda: make_regularizer(tf.contrib.layers, spec), array)
+    ours = graph_penalty(lambda: make_regularizer(compat_reg, spec), array)
+    assert ours[0] == contrib[0] == case["collection_names"]
+    assert np.array_equal(ours[1], contrib[1]) and ours[2] == contrib[2]
+    assert ours[2] == summed(spec[0], spec[1:], array, kernel_of(MINOR))
+    want = case["total_regularization_loss"]
+    assert abs(float(ours[2]) - want) <= TOLERANCE["float32"] * abs(want)
+
+
+# -- names that came later ---------------------------------------------------
+
+def _has(path):
+    found = tf
+    for part in path.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            return False
+    return True
+
+
+def _init_scope_answered(has):
+    if has:
+        return _compat.init_scope is tf.init_scope
+    with _compat.init_scope():  # a context where variables can be made
+        return tf.Variable(1.0) is not None
+
+
+def _do_not_convert_answered(has):
+    if has:
+        return _compat.do_not_convert is tf.autograph.experimental.do_not_convert
+    return _compat.do_not_convert(len) is len
+
+
+# tf.<name> -> (the first TF 1.x minor that has it, whether compat_reg's
+# answer is right, given whether this TF has it)
+LATER = {
+    "executing_eagerly": (7, lambda has: _compat.executing_eagerly() is False),
+    "init_scope": (12, _init_scope_answered),
+    "compat.v1": (13, lambda has: _compat.v1 is (tf.compat.v1 if has else tf)),
+    "is_tensor": (14, lambda has: _compat.is_tensor(tf.constant(1.0))
+                  and not _compat.is_tensor(1.0)),
+    "Module": (14, lambda has: (_compat.Module is getattr(tf, "Module", None)) == has),
+    "config.threading": (14, lambda has: has or _compat.set_thread_counts(1) is False),
+    "keras.optimizers.schedules": (14, lambda has: _compat.KERAS_TF2_API == has),
+    "autograph.experimental.do_not_convert": (15, _do_not_convert_answered),
+}
+
+
+@tf1_only
+@pytest.mark.parametrize("name", sorted(LATER))
+def test_later_names_came_in_their_release(name):
+    first, answered = LATER[name]
+    has = _has(name)
+    assert has == (MINOR >= first), "tf.%s on TF 1.%d" % (name, MINOR)
+    with tf.Graph().as_default():
+        assert answered(has)
+
+
+@tf1_only
+def test_contrib_weight_decay_and_callable_rates_came_in_1_10():
+    """Before TF 1.10 tf1(spec) trains with compat_reg's port of contrib's
+    AdamW (contrib has none), and get(spec) refuses a schedule: TF1's
+    optimizers there convert their rate to a tensor when made."""
+    has_adamw = hasattr(tf.contrib.opt, "AdamWOptimizer")
+    assert has_adamw == (MINOR >= 10) == _compat.OPTIMIZER_CALLABLE_RATE
+    spec = {"optimizer": "adamw", "lr": 0.1, "weight_decay": 1e-4}
+    with tf.Graph().as_default():
+        made = type(optimizers.tf1(spec))
+    assert issubclass(made, tf.contrib.opt.AdamWOptimizer if has_adamw
+                      else optimizers.AdamWOptimizer)
+    scheduled = {"optimizer": "sgd", "lr": 0.1, "schedule": {
+        "kind": "exponential_decay", "decay_steps": 7, "decay_rate": 0.5}}
+    with tf.Graph().as_default():
+        if has_adamw:
+            optimizers.get(scheduled)
+        else:
+            with pytest.raises(NotImplementedError, match="callable rates came in TF 1.10"):
+                optimizers.get(scheduled)
+
+
+@tf1_only
+def test_keras_tf2_optimizers_came_in_1_14():
+    spec = {"optimizer": "sgd", "lr": 0.1}
+    if _compat.KERAS_TF2_API:
+        assert isinstance(optimizers.keras_native(spec), _compat.keras.optimizers.SGD)
+    else:
+        with pytest.raises(NotImplementedError, match="optimizers of Keras <= 2.2"):
+            optimizers.keras_native(spec)
+
+
+# -- the seed's program ------------------------------------------------------
+
+def _seed_program():
+    """The seed program as the guide shows it (section 15)."""
+    with open(os.path.join(ROOT, "migration_guide.md")) as f:
+        guide = f.read()
+    section = guide[guide.index("## 15. From raw TF1 to TF2"):]
+    return re.search(r"```text\n(.*?)```", section, re.S).group(1)
+
+
+def _run(program):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join([ROOT] + sys.path))
+    done = subprocess.run([sys.executable, "-c", program], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@tf1_only
+def test_the_seed_program_prints_39_2():
+    """Unmodified, as the seed note ran it on TF 1.6; and with compat_reg's
+    drop-in in contrib's place: the same float32."""
+    program = _seed_program()
+    assert "tf.contrib.layers.l2_regularizer(scale=0.01)" in program
+    seed = next(c for c, _ in FLOAT32 if c["id"] == "seed_dense_ones")
+    printed = _run(program)
+    assert printed == "39.2"  # 0.01 * 784 * 10 / 2
+    assert F32(printed) == F32(seed["total_regularization_loss"])
+    ported = "import compat_reg\n" + program.replace(
+        "tf.contrib.layers.l2_regularizer(", "compat_reg.l2_regularizer(")
+    assert _run(ported) == printed
