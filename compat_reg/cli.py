@@ -3,6 +3,8 @@
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import importlib
+import importlib.util
 import os
 import re
 import sys
@@ -30,20 +32,26 @@ def tensorflow_problem():
     A broken install raises anything at import (an ``ImportError`` whose
     message is a whole traceback, when TF's native runtime does not load):
     the last ``...Error: ...`` line of the message names it."""
+    if "tensorflow" in sys.modules:
+        return ""
     try:
-        import tensorflow
-    except ImportError as err:
-        if getattr(err, "name", None) == "tensorflow":
-            return "TensorFlow is not installed; install it: " + INSTALL
-        problem = err
-    except Exception as err:  # noqa: BLE001 - a broken install raises anything
-        problem = err
+        spec = importlib.util.find_spec("tensorflow")
+    except (ImportError, ValueError) as err:
+        spec, problem = None, err
     else:
-        if hasattr(tensorflow, "__version__"):
-            return ""
+        if spec is None:
+            return "TensorFlow is not installed; install it: " + INSTALL
+        problem = None
+    if spec is not None and spec.origin in (None, "namespace"):
         # a directory left by an uninstall imports as a namespace package
         problem = ImportError("%s is not a TensorFlow install" % ", ".join(
-            getattr(tensorflow, "__path__", None) or ["the 'tensorflow' found"]))
+            spec.submodule_search_locations or ["the 'tensorflow' found"]))
+    elif spec is not None:
+        try:
+            importlib.import_module("tensorflow")
+            return ""
+        except Exception as err:  # noqa: BLE001 - a broken install raises anything
+            problem = err
     lines = [line.strip() for line in str(problem).splitlines() if line.strip()]
     named = [line for line in lines if re.match(r"\w+(Error|Exception): ", line)]
     why = named[-1] if named else "%s: %s" % (
