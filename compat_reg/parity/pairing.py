@@ -4,9 +4,11 @@ Traces are grouped by workload name. In each group one trace is the
 reference, chosen in this order:
 
 1. ``tf1``: a run of this project's own code on real TF 1.x (a trace whose
-   env says TensorFlow 1.x, e.g. the ``tf1`` tox env's ``traces/tf1/``).
-   Every other run is measured against it, and it is measured against the
-   golden trace (same TF, so they agree to float noise).
+   env says TensorFlow 1.x, e.g. the ``tf1`` tox env's ``traces/tf1/``),
+   the one on the golden traces' own TF (1.15) where there is one. Every
+   other run is measured against it, and it is measured against the golden
+   trace (same TF, so they agree to float noise); so is every other TF 1.x
+   run (``tf14`` ... ``tf114``: each TF1 minor against the real thing too).
 2. ``golden``: the golden trace (real TF 1.15, shipped in the package).
 3. ``tf1-graph``: the first ``tf1-graph`` trace (``adam_l2`` has no golden).
 4. ``first``: else the first trace read (the report says so).
@@ -43,16 +45,20 @@ def _unique(traces):
     return out
 
 
-def plan(name, group):
+def plan(name, group, golden_tf=None):
     """The ``Plan`` of one workload's traces: its reference, the
-    (candidate, reference) rows and the (candidate, reference) pairs."""
+    (candidate, reference) rows and the (candidate, reference) pairs.
+    ``golden_tf``: the TF of the golden traces, for a workload without one."""
     group = _unique(group)
     golden = [t for t in group if t.backend == "golden"]
     runs = [t for t in group if t.backend != "golden"]
     tf1_runs = [t for t in runs if is_tf1_run(t)]
     graphs = [t for t in runs if t.backend == "tf1-graph"]
     if tf1_runs:
-        reference, kind = tf1_runs[0], "tf1"
+        if golden:
+            golden_tf = golden[0].env.get("tensorflow")
+        same_tf = [t for t in tf1_runs if t.env.get("tensorflow") == golden_tf]
+        reference, kind = (same_tf or tf1_runs)[0], "tf1"
     elif golden:
         reference, kind = golden[0], "golden"
     elif graphs:
@@ -61,7 +67,8 @@ def plan(name, group):
         reference, kind = runs[0], "first"
     rows = []
     if kind == "tf1" and golden:
-        rows.append((reference, golden[0]))
+        rows.extend((t, golden[0]) for t in [reference] + [
+            t for t in tf1_runs if t is not reference])
     others = [t for t in runs if t is not reference]
     rows.extend((t, reference) for t in others)
     pairs = [(second, first)
@@ -79,7 +86,9 @@ def group(traces):
 
 def plans(traces):
     """One ``Plan`` per workload of ``traces``."""
-    return [plan(name, members) for name, members in group(traces).items()]
+    golden_tf = [t.env.get("tensorflow") for t in traces if t.backend == "golden"]
+    return [plan(name, members, golden_tf[0] if golden_tf else None)
+            for name, members in group(traces).items()]
 
 
 def run(plan_list):

@@ -39,11 +39,12 @@ def _pyplot():
 
 
 def _env_key(name):
-    """Sort envs by TF version: tf1, tf20, tf29, tf210 ... tf221, tf221-legacy."""
+    """Sort envs by TF version: tf14 ... tf114, tf1 (TF 1.15), tf20, tf29,
+    tf210 ... tf221, tf221-legacy."""
     match = re.match(r"tf(\d)(\d*)(.*)$", name)
     if not match:
         return (9, 0, name)
-    minor = int(match.group(2)) if match.group(2) else -1
+    minor = int(match.group(2)) if match.group(2) else 15
     return (int(match.group(1)), minor, match.group(3))
 
 

@@ -119,6 +119,30 @@ def test_with_a_tf1_folder_everything_is_measured_against_tf1(tmp_path):
     assert "no TF 1.x run" not in sink.text
 
 
+def test_every_tf1_minor_against_the_tf_1_15_run_and_the_golden(tmp_path):
+    """tf14 ... tf114 beside tf1: the reference is the run on the golden's
+    TF (1.15), whatever order the folders are read in ("tf110" sorts before
+    "tf1/" in some listings), for adam_l2 (no golden trace) too, and each
+    other TF 1.x run is measured against it and against the golden trace."""
+    import json
+    minors = [("tf110", "1.10.1"), ("tf14", "1.4.1"), ("tf1", "1.15.5")]
+    for name in ("sgd_l2", "adam_l2"):
+        for env, version in minors:
+            _relabelled(tmp_path, env, version, name, "tf1-graph")
+    out = str(tmp_path / "report.json")
+    sink = _Sink()
+    assert cli.main(["compare", str(tmp_path), "--golden", "--json", out],
+                    out=sink) == 0, sink.text
+    with open(out) as handle:
+        rows = [(r["workload"], r["env"].get("tox_env") or "golden", r["reference"])
+                for r in json.load(handle)["comparisons"]]
+    golden = "golden-tf1.15.5/golden"
+    assert sorted(rows) == sorted(
+        [(name, env, "tf1/tf1-graph") for name in ("sgd_l2", "adam_l2")
+         for env in ("tf110", "tf14")]
+        + [("sgd_l2", env, golden) for env in ("tf1", "tf110", "tf14")])
+
+
 def test_without_a_tf1_folder_it_falls_back_and_says_so(tmp_path):
     _relabelled(tmp_path, "env-a", "2.12.0", "adam_l2", "tf1-graph")
     _relabelled(tmp_path, "env-a", "2.12.0", "adam_l2")
