@@ -744,3 +744,40 @@ OPTIMIZER_SUMS_REPLICA_GRADIENTS = not (
 MIRRORED_FIT_EXACT_OPTIMIZERS = ("step-times-replicas"
                                  if MIRRORED_FIT == "data-loss-drift"
                                  else MIRRORED_FIT)
+
+
+# A built optimizer's state, for compat_reg.checkpoints (resuming a TF1 run):
+# whether it is built, where Keras' own ``SGD``/``Adam`` of the optimizer API
+# keep a variable's slot (Keras 3 and Keras 2.11+/tf_keras: the same lists,
+# indexed by ``_get_variable_index`` / ``_index_dict``; the legacy
+# ``OptimizerV2`` and TF1's optimizers have ``get_slot``), and a constant
+# learning rate (None under a schedule).
+_KERAS_SLOT_LISTS = {"momentum": "momentums", "m": "_momentums",
+                     "v": "_velocities"}
+
+
+def optimizer_built(optimizer):
+    """Whether a Keras optimizer (``KERAS_OPTIMIZER_API``) is built."""
+    return bool(optimizer.built if KERAS3 else getattr(optimizer, "_built",
+                                                       False))
+
+
+def keras_optimizer_slot(optimizer, variable, role):
+    """The ``role`` slot (``"momentum"``, ``"m"``, ``"v"``) of ``variable`` in
+    a built Keras ``SGD``/``Adam`` (``KERAS_OPTIMIZER_API``), or None."""
+    try:
+        if KERAS3:
+            index = optimizer._get_variable_index(variable)
+        else:
+            index = optimizer._index_dict[optimizer._var_key(variable)]
+        return getattr(optimizer, _KERAS_SLOT_LISTS[role])[index]
+    except (AttributeError, IndexError, KeyError):
+        return None
+
+
+def optimizer_constant_rate(optimizer):
+    """A Keras optimizer's learning rate as a float, None under a schedule."""
+    rate = optimizer._learning_rate
+    if callable(rate):  # a LearningRateSchedule, or a function
+        return None
+    return float(rate.numpy() if KERAS3 else keras.backend.get_value(rate))
