@@ -145,12 +145,24 @@ LEGACY_KERAS_REQUESTED = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in (
     "1", "true", "yes")
 
 
+def _builtin_keras_version(layer_class):
+    """The Keras version inside TF: ``tf.keras.__version__``, which TF 1.8's
+    generated ``tf.keras`` lacks; there the package that holds the layer
+    (``tensorflow.python.keras._impl.keras``) has it."""
+    version = getattr(tf.keras, "__version__", None)
+    package = layer_class.__module__
+    while version is None and package:
+        version = getattr(importlib.import_module(package), "__version__", None)
+        package = package.rpartition(".")[0]
+    return version
+
+
 def _resolve_keras():
     """Return (module, flavour, version) of the Keras that tf.keras is."""
     dense = tf.keras.layers.Dense
     root = dense.__module__.split(".")[0]
     if root == "tensorflow":
-        return tf.keras, "keras2-builtin", tf.keras.__version__
+        return tf.keras, "keras2-builtin", _builtin_keras_version(dense)
     module = importlib.import_module(root)
     version = module.__version__
     if root == "tf_keras":
@@ -304,7 +316,7 @@ def compile_without_xla():
     where ``compile`` has the argument; the releases before it (TF 2.0-2.5)
     never XLA-compiled ``fit`` and reject the keyword."""
     import inspect
-    if "jit_compile" in inspect.signature(keras.Model.compile).parameters:
+    if "jit_compile" in inspect.signature(keras.models.Model.compile).parameters:
         return {"jit_compile": False}
     return {}
 

@@ -52,8 +52,15 @@ def contrib_reference():
     from compat_reg import _compat
     if _compat.HAS_CONTRIB:
         return tf.contrib.layers
+    return tf_slim()
+
+
+def tf_slim():
+    """The tf_slim package, or None where it is not installed or does not
+    import: tf_slim 1.1 needs TF >= 1.14 (``tf.compat.v1``, and
+    ``tensorflow.python.framework.device_spec``, which TF 1.13 lacks)."""
     try:
-        import tf_slim
-    except ImportError:
+        import tf_slim as module
+    except Exception:  # noqa: BLE001 - ImportError, AttributeError on old TF
         return None
-    return tf_slim
+    return module

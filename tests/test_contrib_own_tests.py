@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from compat_reg import _compat
+from golden_support import tf_slim
 
 SPEC = importlib.util.find_spec("tf_slim")
 TEST_FILE = SPEC and os.path.join(os.path.dirname(SPEC.origin), "layers",
@@ -27,8 +27,8 @@ IMPORT = "from tf_slim.layers import regularizers"
 pytestmark = [pytest.mark.skipif(
     not (TEST_FILE and os.path.exists(TEST_FILE)),
     reason="needs tf_slim, which carries contrib's regularizer tests"),
-    pytest.mark.skipif(_compat.v1 is _compat.tf, reason="tf_slim's tests import "
-                       "tensorflow.compat.v1 (TF >= 1.13)")]
+    pytest.mark.skipif(tf_slim() is None, reason="tf_slim does not import on "
+                       "this TF (tf_slim 1.1 needs TF >= 1.14)")]
 
 
 def _run(module, tmp_path):

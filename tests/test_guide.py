@@ -63,12 +63,15 @@ try:
     # tf.config.list_physical_devices (2.1), mixed_precision.set_global_policy (2.4)
     GUIDE_APIS = _compat.TF1 or _compat.TF_VERSION >= (2, 4)
     COMPAT_V1 = _compat.v1 is not tf  # tf.compat.v1 came in TF 1.13
+    from golden_support import tf_slim
+    TF_SLIM = tf_slim() is not None  # tf_slim 1.1 needs TF >= 1.14
 except ImportError:  # pragma: no cover
     tf = None
     TF1 = False
     KERAS_OPTIMIZER_API = True
     GUIDE_APIS = True
     COMPAT_V1 = True
+    TF_SLIM = True
 
 
 def _env():
@@ -107,6 +110,8 @@ def test_python_block_runs(block, in_process_results):
                     "policies)")
     if "tf.compat.v1" in block.code and not COMPAT_V1:
         pytest.skip("the block spells tf.compat.v1, which came in TF 1.13")
+    if "import tf_slim" in block.code and not TF_SLIM:
+        pytest.skip("the block imports tf_slim, which needs TF >= 1.14")
     if block.marker == "keras-optimizer-api" and not KERAS_OPTIMIZER_API:
         pytest.skip("needs the Keras optimizer API of TF >= 2.11 (weight_decay=)")
     if block.marker == "subprocess":

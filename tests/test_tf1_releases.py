@@ -8,9 +8,10 @@ behaves otherwise fails here.
   gives 383.347229 on TF 1.4, 383.347168 on TF 1.6 and 383.347137 on TF 1.15
   (the golden value): contrib's arithmetic is the same, the kernels that
   sum (``reduce_sum`` of the L1 term, ``l2_loss``) add in a different order.
-  TF 1.4 and 1.5 add 4 floats at a time (SSE), TF 1.6 - 1.12 8 (the wheels
-  use AVX from TF 1.6 on), TF 1.13 - 1.15 8 in Eigen's tree (halves of more
-  than 8 x 1024 values summed apart). ``summed`` below reproduces each in
+  TF 1.4 adds 4 floats at a time (SSE), TF 1.5 - 1.12 8 (AVX; measured:
+  TF 1.5's wheel too, though the release notes date AVX wheels from 1.6),
+  TF 1.13 - 1.15 8 in Eigen's tree (halves of more than 8 x 1024 values
+  summed apart). ``summed`` below reproduces each in
   numpy; the golden values are the tree's, and every release stays within
   the golden tolerance.
 * **Names that came later**, which ``compat_reg._compat`` answers (table
@@ -95,7 +96,7 @@ KERNELS = {"sse": lambda v: _flat(v, 4), "avx": lambda v: _flat(v, 8),
 
 def kernel_of(minor):
     """The summation of TF 1.<minor>'s CPU wheels."""
-    return "sse" if minor <= 5 else "avx" if minor <= 12 else "avx-tree"
+    return "sse" if minor <= 4 else "avx" if minor <= 12 else "avx-tree"
 
 
 def summed(kind, scales, weights, kernel):
