@@ -65,11 +65,13 @@ report (stderr; or --json on stdout):
                                  mentions regularization): that cell is left
                                  as it is, the others are migrated
   NB.ipynb:cell N:line M: ...    the same, in a notebook's code cell
-  PATH: error: why               does not parse, binary, not UTF-8,
-                                 unreadable file or directory, symlink loop:
-                                 left untouched
+  PATH: error: why               does not parse (and names regularization),
+                                 binary, not UTF-8, unreadable file or
+                                 directory, symlink loop: left untouched
   PATH: skipped: why             not a regular file (FIFO...), or a symlink
-                                 out of the tree: never opened
+                                 out of the tree: never opened; or does not
+                                 parse (Python 2) and names no regularizer:
+                                 the idiom calls it holds are named
   Without --write a unified diff is printed on stdout and nothing is written;
   from the same directory, `patch -p0 < DIFF` or `git apply DIFF` applies it.
   --write replaces each changed file atomically (owner, group and mode
@@ -133,6 +135,11 @@ _IDIOM_BYTES = (b"l2_loss", b"add_to_collection", b"get_collection",
                 b"get_total_loss", b"get_losses", b"add_loss", b"_variables(")
 
 
+def _byte_facts(data: bytes) -> Dict[str, bool]:
+    """The run-level facts of a file that is not parsed."""
+    return {fact: any(b in data for b in needles) for fact, needles in _FACT_BYTES.items()}
+
+
 def worth_parsing(data: bytes) -> bool:
     """The cheap scan: only files that may hold a site are parsed."""
     return mentions_regularization(data) or any(b in data for b in _IDIOM_BYTES)
@@ -156,9 +163,7 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
         entry.update(status="error", error=str(e))
         return entry
     if not worth_parsing(data):
-        entry["status"] = "skipped"
-        entry["facts"] = {fact: any(b in data for b in needles)
-                          for fact, needles in _FACT_BYTES.items()}
+        entry.update(status="skipped", facts=_byte_facts(data))
         return entry
     where = None
     try:
@@ -173,8 +178,17 @@ def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str,
         entry.update(status="error", error=str(e))
         return entry
     except SyntaxError as e:
-        entry.update(status="error", error="does not parse (Python 2 code?): %s @ %s:%s"
-                     % (e.msg, e.lineno, e.offset))
+        why = "does not parse (Python 2 code?): %s @ %s:%s" % (e.msg, e.lineno, e.offset)
+        if mentions_regularization(data):
+            entry.update(status="error", error=why)
+        else:
+            # no regularizer to rewrite, as before the idioms were looked
+            # for: skipped, and the idiom calls it holds named
+            entry.update(status="skipped", facts=_byte_facts(data), reason=(
+                "%s; it names no regularizer, but holds %s: TF1 idioms there "
+                "are looked at once it is Python 3" % (why, ", ".join(
+                    b.decode().replace("_variables(", "*_variables()")
+                    for b in _IDIOM_BYTES if b in data))))
         return entry
     except (RecursionError, MemoryError):
         entry.update(status="error", error="too deeply nested for CPython's parser")

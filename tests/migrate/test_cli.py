@@ -87,6 +87,23 @@ def test_bad_files_are_reported_and_untouched(tmp_path, capsys, name, content,
     assert path.read_bytes() == content
 
 
+@pytest.mark.parametrize("idiom", ("tf.add_n(tf.get_collection('losses'))",
+                                   "0.1 * tf.nn.l2_loss(w)", "tf.trainable_variables()",
+                                   "tf.losses.get_total_loss()"))
+def test_python2_without_a_regularizer_is_skipped_with_the_reason(tmp_path, capsys,
+                                                                   idiom):
+    """As before the idioms were looked for (only files naming
+    regularization were parsed): not an error, the reason said."""
+    content = ("import tensorflow as tf\nprint 'loss', %s\n" % idiom).encode()
+    path = tmp_path / "py2.py"
+    path.write_bytes(content)
+    assert main([str(path), "--write"]) == 0
+    err = capsys.readouterr().err
+    assert "py2.py: skipped: does not parse (Python 2 code?)" in err, err
+    assert "1 files, 0 to change, 0 rewritten, 0 hazards, 0 errors" in err
+    assert path.read_bytes() == content
+
+
 def test_declared_encoding_is_kept(tmp_path):
     src = ("# -*- coding: latin-1 -*-\nimport tensorflow as tf\n# caf\xe9\n"
            "r = tf.contrib.layers.l2_regularizer(0.1)\nl = m.losses\n")

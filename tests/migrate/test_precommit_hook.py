@@ -6,7 +6,8 @@ pre-commit installs the repository (``language: python``), then runs
 Here that command is run the same way, in a subprocess, with the console
 script ``compat-reg`` spelled as ``pyproject.toml`` defines it: the hook
 fails (exit 1) while a file still holds code with an exact rewrite, passes
-(0) on notes and hazards alone, reports files it cannot parse (2), and
+(0) on notes and hazards alone, reports files it cannot parse (2; a
+Python 2 file naming no regularizer is skipped with the reason), and
 never writes.
 """
 import os
@@ -40,6 +41,8 @@ FILES = {
     "no regularization": ("import os\nprint(os.getcwd())\n", 0),
     "python 2": ("import tensorflow as tf\nr = tf.contrib.layers.l2_regularizer(0.1)\n"
                  "print 'l2', r\n", 2),
+    "python 2 without a regularizer": (
+        "import tensorflow as tf\nprint 'losses', tf.get_collection('losses')\n", 0),
 }
 
 
@@ -122,6 +125,8 @@ def test_the_entry_on_one_staged_file(tmp_path, kind):
         assert proc.stdout.startswith("--- ./f0.py\n+++ ./f0.py\n")  # what to change
     if kind.startswith("notes"):
         assert "note[loss-collection]" in proc.stderr
+    if kind == "python 2 without a regularizer":
+        assert "f0.py: skipped: does not parse (Python 2 code?)" in proc.stderr
     if kind.startswith("hazard"):
         assert "hazard[penalty-never-added]" in proc.stderr
 
