@@ -94,7 +94,7 @@ def _no_control_dependencies():
 OPTIMIZER_CALLABLE_RATE = TF_VERSION >= (1, 10)
 
 
-# ``tf.init_scope`` is public from TF 1.12 (TF 1.5 - 1.11: ``ops.init_scope``).
+# ``tf.init_scope`` is public from TF 1.11 (TF 1.5 - 1.10: ``ops.init_scope``).
 init_scope = getattr(tf, "init_scope", None) or getattr(
     importlib.import_module("tensorflow.python.framework.ops"), "init_scope",
     _no_control_dependencies)

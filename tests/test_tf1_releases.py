@@ -183,7 +183,7 @@ def _do_not_convert_answered(has):
 # answer is right, given whether this TF has it)
 LATER = {
     "executing_eagerly": (7, lambda has: _compat.executing_eagerly() is False),
-    "init_scope": (12, _init_scope_answered),
+    "init_scope": (11, _init_scope_answered),
     "compat.v1": (13, lambda has: _compat.v1 is (tf.compat.v1 if has else tf)),
     "is_tensor": (14, lambda has: _compat.is_tensor(tf.constant(1.0))
                   and not _compat.is_tensor(1.0)),
