@@ -756,3 +756,66 @@ OPTIMIZER_SUMS_REPLICA_GRADIENTS = not (
 MIRRORED_FIT_EXACT_OPTIMIZERS = ("step-times-replicas"
                                  if MIRRORED_FIT == "data-loss-drift"
                                  else MIRRORED_FIT)
+
+
+# A built optimizer's state, for compat_reg.checkpoints (resuming a TF1 run):
+# whether it is built, where Keras' own ``SGD``/``Adam`` of the optimizer API
+# keep a variable's slot (Keras 3 and Keras 2.11+/tf_keras: the same lists,
+# indexed by ``_get_variable_index`` / ``_index_dict``; the legacy
+# ``OptimizerV2`` and TF1's optimizers have ``get_slot``), and a constant
+# learning rate (None under a schedule).
+_KERAS_SLOT_LISTS = {"momentum": "momentums", "m": "_momentums",
+                     "v": "_velocities"}
+
+
+def optimizer_built(optimizer):
+    """Whether a Keras optimizer (``KERAS_OPTIMIZER_API``) is built."""
+    return bool(optimizer.built if KERAS3 else getattr(optimizer, "_built",
+                                                       False))
+
+
+def build_tf1_optimizer(optimizer, variables):
+    """Create a ``tf.compat.v1.train`` optimizer's state for ``variables``
+    now, executing eagerly (TF 2.0-2.10, where compat_reg.optimizers are
+    those classes), as its first ``apply_gradients`` would: its slots,
+    Adam's beta powers (``_create_slots``) and the ``schedule_step`` of
+    compat_reg's scheduled ones (``_own_step``; only its variable is read).
+    Its ``apply_gradients`` then takes these. Idempotent."""
+    variables = list(variables)
+    with init_scope():
+        optimizer._create_slots(variables)
+    own_step = getattr(optimizer, "_own_step", None)
+    if own_step is not None and variables:
+        own_step([(variables[0], variables[0])])
+
+
+def assign_values(pairs):
+    """Assign ``[(variable, numpy value)]``: Keras 3 variables one by one;
+    Keras 2 in one ``batch_set_value`` (one session run on TF 1.x's graph,
+    plain assigns when eager)."""
+    if KERAS3:
+        for variable, value in pairs:
+            variable.assign(value)
+    else:
+        keras.backend.batch_set_value(list(pairs))
+
+
+def keras_optimizer_slot(optimizer, variable, role):
+    """The ``role`` slot (``"momentum"``, ``"m"``, ``"v"``) of ``variable`` in
+    a built Keras ``SGD``/``Adam`` (``KERAS_OPTIMIZER_API``), or None."""
+    try:
+        if KERAS3:
+            index = optimizer._get_variable_index(variable)
+        else:
+            index = optimizer._index_dict[optimizer._var_key(variable)]
+        return getattr(optimizer, _KERAS_SLOT_LISTS[role])[index]
+    except (AttributeError, IndexError, KeyError):
+        return None
+
+
+def optimizer_constant_rate(optimizer):
+    """A Keras optimizer's learning rate as a float, None under a schedule."""
+    rate = optimizer._learning_rate
+    if callable(rate):  # a LearningRateSchedule, or a function
+        return None
+    return float(rate.numpy() if KERAS3 else keras.backend.get_value(rate))
