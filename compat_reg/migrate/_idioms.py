@@ -39,7 +39,7 @@ from collections import Counter
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from compat_reg.migrate._context import Context, Finding, bind
-from compat_reg.migrate._names import Names, Seen, dotted, keras_regularizer
+from compat_reg.migrate._names import Names, Scope, Seen, dotted, keras_regularizer
 from compat_reg.migrate._plugins import callee
 from compat_reg.migrate._plugins.collection_reads import COLLECTIONS, READERS, is_key
 
@@ -125,11 +125,14 @@ class Idioms:
         self.ctx, self.names = ctx, ctx.names
         self.rewritten = rewritten          # ids of the calls a plugin rewrote
         self.findings: List[Finding] = []
-        counts = Counter(s.node.targets[0].id for s in self.names.assigns)
-        #: names assigned once: what their value was
-        self.assigned: Dict[str, ast.AST] = {
-            s.node.targets[0].id: s.node.value for s in self.names.assigns
-            if counts[s.node.targets[0].id] == 1}
+        counts = Counter((id(s.scope.node), s.node.targets[0].id)
+                         for s in self.names.assigns)
+        #: (scope, name) -> the value of a name assigned once in that scope,
+        #: or None where it is assigned more than once
+        self.assigned: Dict[Tuple[int, str], Optional[ast.AST]] = {
+            (id(s.scope.node), s.node.targets[0].id): s.node.value
+            if counts[(id(s.scope.node), s.node.targets[0].id)] == 1 else None
+            for s in self.names.assigns}
         self._marked = set()
         handlers = {"add_to_collection": self._add, "add_to_collections": self._add,
                     "add_loss": self._add_loss, "get_collection": self._read,
@@ -161,10 +164,14 @@ class Idioms:
     def model(self, seen: Seen) -> str:
         return self.names.model_in_reach(seen.scope) or "model"
 
-    def _traced(self, node: ast.AST) -> ast.AST:
-        """A name assigned once stands for its value."""
-        if type(node) is ast.Name and node.id in self.assigned:
-            return self.assigned[node.id]
+    def _traced(self, node: ast.AST, scope: Scope) -> ast.AST:
+        """A name assigned once, in the innermost scope that assigns it
+        (the function, else the module), stands for its value."""
+        while type(node) is ast.Name and scope is not None:
+            key = (id(scope.node), node.id)
+            if key in self.assigned:
+                return self.assigned[key] or node
+            scope = scope.parent
         return node
 
     def _penalizes(self, node: ast.AST) -> bool:
@@ -194,13 +201,25 @@ class Idioms:
         return None
 
     def _summed(self, seen: Seen) -> bool:
-        """Whether the call is an argument of a sum (``tf.add_n(<it>)``)."""
-        return any(callee(self.names, c) in _SUMS and any(a is seen.node for a in c.args)
-                   for c in _calls(seen.stmt))
+        """Whether the call is in an argument of a sum (``tf.add_n(<it>)``,
+        ``tf.add_n(<it> + more)``), or is assigned to a name that is, in
+        its scope (``losses = <it>`` ... ``tf.add_n(losses + more)``)."""
+        stmt, within = seen.stmt, seen.stmt
+        if type(stmt) is ast.Assign and stmt.value is seen.node and \
+                type(stmt.targets[0]) is ast.Name:
+            name, within = stmt.targets[0].id, seen.scope.node
 
-    def _fix(self, value: ast.AST, then: str) -> str:
+            def is_it(node):
+                return type(node) is ast.Name and node.id == name
+        else:
+            def is_it(node):
+                return node is seen.node
+        return any(callee(self.names, c) in _SUMS and any(
+            is_it(n) for a in c.args for n in ast.walk(a)) for c in _calls(within))
+
+    def _fix(self, value: ast.AST, then: str, scope: Scope) -> str:
         """The exact fix for one term added to a collection."""
-        term = self._traced(value)
+        term = self._traced(value, scope)
         product = self._l2_product(term)
         if product is not None:
             scale, factor = product
@@ -213,7 +232,7 @@ class Idioms:
                         "l2_regularizer(%s) instead, and %s" % (s, w, s, w, w, s, then))
         if type(term) is ast.Call and len(term.args) == 1 and not term.keywords and (
                 "regulariz" in (callee(self.names, term) or "").lower()
-                or self._penalizes(self._traced(term.func))):
+                or self._penalizes(self._traced(term.func, scope))):
             w = self.text(term.args[0])
             return ("give the layer that makes %s kernel_regularizer=%s instead, and %s"
                     % (w, self.text(term.func), then))
@@ -255,16 +274,17 @@ class Idioms:
                       "collection's reads become, reads the model's penalties, not the "
                       "collection; %s. Fix: %s" % (
                           call, eager, model, GRAPH, self._fix(
-                              value, "read compat_reg.get_regularization_loss(%s)" % model)))
+                              value, "read compat_reg.get_regularization_loss(%s)" % model,
+                              seen.scope)))
             return
         spelled = "'losses'" if node is None else self.text(node)
         then = "where the collection is summed, compat_reg.get_total_loss(%s, " \
             "[<the data losses>]) (the penalties read from the model)" % model
         self.note(seen, "loss-collection", "%s adds to the collection %s: %s; %s.%s Fix: %s"
                   % (call, spelled, eager, GRAPH, LOSSES_IS if key == LOSSES else "",
-                     self._fix(value, then)),
+                     self._fix(value, then, seen.scope)),
                   ("add", "collection:" + key,
-                   key == LOSSES or self._penalizes(self._traced(value))))
+                   key == LOSSES or self._penalizes(self._traced(value, seen.scope))))
 
     # --- (1), (2): reads ---------------------------------------------------
     def _read(self, seen: Seen, qualname: Optional[str]) -> None:
