@@ -178,6 +178,29 @@ keras, KERAS_FLAVOUR, KERAS_VERSION = _resolve_keras()
 KERAS3 = KERAS_FLAVOUR == "keras3"
 KERAS2 = not KERAS3
 
+# The backend Keras computes with: "tensorflow" for every Keras 2 flavour and
+# for Keras 3 by default; "jax" or "torch" (or "numpy") for Keras 3 under
+# ``KERAS_BACKEND``. On another backend compat_reg's regularizers, penalty
+# sums and optimizers compute with ``keras.ops`` (so the gradient flows);
+# what exists only in TensorFlow raises ``BackendError`` (``require_tf``).
+KERAS_BACKEND = keras.backend.backend() if KERAS3 else "tensorflow"
+TF_BACKEND = KERAS_BACKEND == "tensorflow"
+
+
+class BackendError(RuntimeError):
+    """What needs TensorFlow's backend, asked on another Keras backend."""
+
+
+def require_tf(what):
+    """Raise ``BackendError`` naming the backend unless Keras runs on TF."""
+    if not TF_BACKEND:
+        raise BackendError(
+            "%s needs Keras' TensorFlow backend: this Keras %s runs on %s "
+            "(KERAS_BACKEND=%s), where there is no TensorFlow graph, collection, "
+            "op name or tf.distribute. On %s, pass the model to "
+            "get_regularization_loss and train with model.fit or its gradient."
+            % (what, KERAS_VERSION, KERAS_BACKEND, KERAS_BACKEND, KERAS_BACKEND))
+
 # Whether a layer's ``losses`` drop a weight penalty that is ``None`` (a
 # plain TF1-style ``lambda w: None if "bias" in w.name else ...``), as TF1's
 # ``get_variable`` did: Keras 2 and tf_keras do; Keras 3 lists the None, and

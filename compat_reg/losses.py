@@ -37,6 +37,11 @@ float64 model beside a float32 one), are cast to the widest of them first, as
 Keras' own sum of ``model.losses`` does (float16 and float32 sum in float32).
 A regularizer that returns ``None`` (contrib's zero scales, TF1-style
 ``lambda w: None if 'bias' in w.name else ...``) adds nothing, as in TF1.
+
+On Keras 3's JAX and PyTorch backends the penalties are that backend's
+tensors and are summed with ``keras.ops``, so the sum's gradient flows
+(``jax.grad``, torch autograd); ``source=None`` (the collection) and
+``per_replica`` (``tf.distribute``) raise ``BackendError`` there.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -46,6 +51,7 @@ import re
 import tensorflow as tf
 
 from compat_reg import _compat, naming
+from compat_reg.regularizers import _add_n, _cast, _dtype_name, _to_tensor, _zeros
 
 __all__ = ["get_regularization_losses", "get_regularization_loss",
            "get_total_loss", "scale_regularization_loss"]
@@ -163,6 +169,8 @@ def _check_collection_scope(scope):
     """Graph mode's ``source=None``: TF1's own collection, read by TF's own
     call, once ``scope`` is known to match something there."""
     pattern = _compile_scope(scope)
+    _compat.require_tf("get_regularization_loss(source=None), which reads "
+                       "TF1's REGULARIZATION_LOSSES collection,")
     if _compat.executing_eagerly():
         raise RuntimeError(_NO_SOURCE)
     everything = _compat.v1.get_collection(
@@ -172,20 +180,20 @@ def _check_collection_scope(scope):
 
 def _present(penalties):
     """The penalties that are not ``None``, as tensors."""
-    return [p if _compat.is_tensor(p) else tf.convert_to_tensor(p)
-            for p in penalties if p is not None]
+    return [_to_tensor(p) for p in penalties if p is not None]
 
 
 def _sum(penalties, name):
     """``tf.add_n`` in one dtype: the widest of the penalties' (see the
     module docstring); TF1's float32 0.0 for none."""
     if not penalties:
-        return tf.constant(0.0, name=name)
-    dtypes = set(p.dtype.base_dtype for p in penalties)
+        return (tf.constant(0.0, name=name) if _compat.TF_BACKEND
+                else _zeros("float32"))
+    dtypes = set(_dtype_name(p) for p in penalties)
     if len(dtypes) > 1:
-        widest = tf.float64 if tf.float64 in dtypes else tf.float32
-        penalties = [tf.cast(p, widest) for p in penalties]
-    return tf.add_n(penalties, name=name)
+        widest = "float64" if "float64" in dtypes else "float32"
+        penalties = [_cast(p, widest) for p in penalties]
+    return _add_n(penalties, name=name)
 
 
 # The bridge walks Python structures (layers, their weights) once, when a
@@ -298,6 +306,8 @@ def scale_regularization_loss(regularization_loss):
     gradients are summed across replicas, so an unscaled penalty would be
     applied ``num_replicas`` times. ``model.fit`` (and Keras'
     ``compile``/``fit`` path under a strategy) already scales it: do not scale
-    what ``fit`` minimises. Outside a strategy it divides by 1.
+    what ``fit`` minimises. Outside a strategy it divides by 1. TensorFlow's
+    backend only (``BackendError`` on JAX and PyTorch).
     """
+    _compat.require_tf("scale_regularization_loss (tf.distribute's replicas)")
     return _compat.scale_regularization_loss(regularization_loss)

@@ -28,6 +28,14 @@ What the factories return depends on where TF1's rules apply:
   values and the same op names. They also accept numpy arrays and have
   ``get_config``, as on TF2, so the same code runs on both.
 
+On Keras 3's other backends (``KERAS_BACKEND=jax`` or ``torch``) every one
+of them computes contrib's arithmetic with ``keras.ops`` and returns that
+backend's tensor, so the penalty's gradient reaches the weights (``fit``,
+``jax.grad``, torch autograd): ``scale * sum(abs(w))``, ``scale *
+sum(square(w)) / 2`` with the scale in the weights' dtype. There are no op
+names there, and no collections (``apply_regularization`` needs
+``weights_list``).
+
 Validation follows contrib, and is stricter where TF1 accepted nonsense:
 
 * an integer scale (``1``, ``np.int64(1)``, ``True``) raises
@@ -56,6 +64,7 @@ Every form of scale against TF 1.15: docs/migration_details.md, section 16.
 
 from __future__ import absolute_import, division, print_function
 
+import functools
 import math
 import numbers
 
@@ -188,18 +197,64 @@ def _weights_dtype(weights):
             "variable it comes from" % type(weights).__name__)
     dtype = getattr(weights, "dtype", None)
     try:
-        if dtype is None:
-            dtype = tf.convert_to_tensor(weights).dtype
-        dtype = tf.as_dtype(dtype).base_dtype
+        if not _compat.TF_BACKEND:  # a dtype name, as keras.ops take it
+            dtype = _compat.keras.backend.standardize_dtype(
+                np.asarray(weights).dtype if dtype is None else dtype)
+            name, floating = dtype, _compat.keras.backend.is_float_dtype(dtype)
+        else:
+            if dtype is None:
+                dtype = tf.convert_to_tensor(weights).dtype
+            dtype = tf.as_dtype(dtype).base_dtype
+            name, floating = dtype.name, dtype.is_floating
     except (TypeError, ValueError) as error:
         raise TypeError("a regularizer needs floating-point weights, got %r "
                         "(%s)" % (weights, error)) from error
-    if not dtype.is_floating:
+    if not floating:
         raise TypeError(
             "a regularizer needs floating-point weights, got %s weights "
             "(TF1's contrib raised too: it converts the scale to the weights' "
-            "dtype)" % dtype.name)
+            "dtype)" % name)
     return dtype
+
+
+# The few tensor operations that are not contrib's arithmetic (sums, casts,
+# zeros, ranks): TF's own ops on the TF backend, as TF1 built them, else
+# ``keras.ops`` on Keras 3's backend. losses.py sums penalties with them too.
+
+def _add_n(terms, name=None):
+    """``tf.add_n`` (one op, named), or the left-to-right sum."""
+    if _compat.TF_BACKEND:
+        return tf.add_n(terms, name=name)
+    return functools.reduce(_compat.keras.ops.add, terms)
+
+
+def _zeros(dtype):
+    """A scalar zero of ``dtype``."""
+    if _compat.TF_BACKEND:
+        return tf.zeros([], dtype)
+    return _compat.keras.ops.zeros((), dtype)
+
+
+def _dtype_name(tensor):
+    if _compat.TF_BACKEND:
+        return tensor.dtype.base_dtype.name
+    return _compat.keras.backend.standardize_dtype(tensor.dtype)
+
+
+def _cast(tensor, dtype):
+    if _compat.TF_BACKEND:
+        return tf.cast(tensor, dtype)
+    return _compat.keras.ops.cast(tensor, dtype)
+
+
+def _to_tensor(value):
+    if _compat.TF_BACKEND:
+        return value if _compat.is_tensor(value) else tf.convert_to_tensor(value)
+    return _compat.keras.ops.convert_to_tensor(value)
+
+
+def _rank(tensor):
+    return tensor.shape.ndims if _compat.TF_BACKEND else len(tensor.shape)
 
 
 def l1_regularizer(scale, scope=None):
@@ -430,7 +485,7 @@ def apply_regularization(regularizer, weights_list=None):
       ValueError: no weights, or a regularizer that does not return a scalar.
     """
     v1 = _compat.v1
-    graph = _compat.building_tf1_graph()
+    graph = _compat.TF_BACKEND and _compat.building_tf1_graph()
     if not weights_list and graph:
         weights_list = v1.get_collection(v1.GraphKeys.WEIGHTS)
     if not weights_list:
@@ -442,13 +497,14 @@ def apply_regularization(regularizer, weights_list=None):
                        values=weights_list) as scope:
         penalties = [None if regularizer is None else regularizer(w)
                      for w in weights_list]
-        penalties = [tf.constant(0.0) if p is None else p for p in penalties]
+        zero = tf.constant(0.0) if _compat.TF_BACKEND else _zeros("float32")
+        penalties = [zero if p is None else p for p in penalties]
         for p in penalties:
-            if p.shape.ndims != 0:
+            if _rank(p) != 0:
                 raise ValueError(
                     "regularizer must return a scalar Tensor instead of a "
-                    "Tensor with rank %d." % p.shape.ndims)
-        summed = tf.add_n(penalties, name=scope)
+                    "Tensor with rank %d." % _rank(p))
+        summed = _add_n(penalties, name=scope)
     if graph:
         v1.add_to_collection(v1.GraphKeys.REGULARIZATION_LOSSES, summed)
     return summed
@@ -496,13 +552,21 @@ def _disabled_result(weights):
     """What a disabled regularizer gives: contrib's ``None``, except to Keras 3,
     which sums every weight's penalty and cannot sum ``None``."""
     if _compat.is_keras3_variable(weights):
-        return tf.zeros([], _weights_dtype(weights))
+        return _zeros(_weights_dtype(weights))
     return None
 
 
 def _scaled(kind, scale, weights, dtype, name=None):
     """contrib's ``multiply(scale, reduce_sum(abs(w)) | l2_loss(w))``, in its
-    own name scope (``l1_regularizer`` / ``l2_regularizer``) unless ``name``."""
+    own name scope (``l1_regularizer`` / ``l2_regularizer``) unless ``name``.
+    On another Keras backend the same arithmetic in ``keras.ops``, unnamed."""
+    if not _compat.TF_BACKEND:
+        ops = _compat.keras.ops
+        scale, weights = ops.cast(scale, dtype), ops.convert_to_tensor(weights)
+        if kind == "l1":
+            return ops.multiply(scale, ops.sum(ops.abs(weights)))
+        return ops.multiply(scale, ops.multiply(ops.sum(ops.square(weights)),
+                                                ops.cast(0.5, dtype)))
     v1 = _compat.v1
     if name is None:
         with v1.name_scope(None, kind + "_regularizer", [weights]) as scope:
@@ -567,6 +631,9 @@ class ContribL1L2(_compat.moves.Regularizer):
             kind, scale = "l2", self.scale_l2
         else:
             kind, scale = "l1_l2", None
+        if not _compat.TF_BACKEND:  # keras.ops: no op names, no graph
+            return _add_n([_scaled(k, s, x, dtype) for k, s in (
+                ("l1", self.scale_l1), ("l2", self.scale_l2)) if s is not None])
         with _compat.v1.name_scope(self.scope, kind + "_regularizer",
                                    [x]) as name:
             if scale is not None:
@@ -597,12 +664,13 @@ class SumRegularizer(_compat.moves.Regularizer):
 
     def __call__(self, x):
         with _compat.v1.name_scope(self.scope, "sum_regularizer",
-                                   [x]) as name:
+                                   [] if not _compat.TF_BACKEND else [x]
+                                   ) as name:
             terms = [t for t in (r(x) for r in self.regularizers)
                      if t is not None]
             if not terms:
                 return _disabled_result(x)
-            return tf.add_n(terms, name=name)
+            return _add_n(terms, name=name)
 
     def get_config(self):
         return {"regularizers": [

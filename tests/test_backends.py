@@ -1,0 +1,151 @@
+"""Keras 3 on every backend (issue 29): compat_reg's penalties are the
+backend's own tensors, so their gradient is never silently dropped.
+
+Each env runs Keras on one backend (``KERAS_BACKEND``: tf221 on TensorFlow,
+keras3-jax, keras3-torch); the tests are generated over regularizer kinds x
+backends, and each env runs its backend's column. Expected values: Keras' own
+``L1``/``L2``/``L1L2`` with contrib's scales converted by the arithmetic shown
+(``L2(scale / 2)``), numpy, and the golden TF 1.15 penalties.
+"""
+
+import numpy as np
+import pytest
+
+import compat_reg
+from compat_reg import _compat, golden_files
+from compat_reg.regularizers import from_spec
+from golden_support import TOLERANCE, rel_diff
+
+if not _compat.KERAS3:
+    pytest.skip("Keras' backends are Keras 3's (this is %s)" % _compat.KERAS_FLAVOUR,
+                allow_module_level=True)
+
+keras = _compat.keras
+BACKENDS = ("tensorflow", "jax", "torch")
+L1, L2 = 0.01, 0.02  # contrib's scales
+# (golden spec, Keras' own regularizer: contrib's l2_loss is sum(w ** 2) / 2,
+# numpy's gradient of contrib's penalty)
+KINDS = {
+    "l1": (["l1", L1], lambda: keras.regularizers.L1(L1),
+           lambda w: np.float32(L1) * np.sign(w)),
+    "l2": (["l2", L2], lambda: keras.regularizers.L2(L2 / 2),
+           lambda w: np.float32(L2) * w),
+    "l1_l2": (["l1_l2", L1, L2], lambda: keras.regularizers.L1L2(L1, L2 / 2),
+              lambda w: np.float32(L1) * np.sign(w) + np.float32(L2) * w),
+    "sum": (["sum", L1, L2], lambda: keras.regularizers.L1L2(L1, L2 / 2),
+            lambda w: np.float32(L1) * np.sign(w) + np.float32(L2) * w),
+}
+
+
+def _on(backend):
+    """Skip unless Keras computes on ``backend`` in this env."""
+    if backend != _compat.KERAS_BACKEND:
+        pytest.skip("this env runs Keras on %s (KERAS_BACKEND)" % _compat.KERAS_BACKEND)
+
+
+def _kernel():
+    return np.random.RandomState(7).normal(size=(6, 3)).astype(np.float32)
+
+
+def _model(regularizer):
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(
+        3, kernel_regularizer=regularizer, bias_initializer="zeros")])
+    model.layers[0].kernel.assign(_kernel())
+    return model
+
+
+def _fit_one_step(regularizer):
+    """One SGD(1.0) step of ``fit`` on zero inputs and targets: the data
+    loss's gradient is 0, so the kernel moves by the penalty's alone."""
+    model = _model(regularizer)
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse",
+                  **_compat.compile_without_xla())
+    model.fit(np.zeros((2, 6), np.float32), np.zeros((2, 3), np.float32),
+              batch_size=2, epochs=1, verbose=0, shuffle=False)
+    return keras.ops.convert_to_numpy(model.layers[0].kernel)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_fit_moves_the_kernel_as_keras_own_regularizer(kind, backend):
+    _on(backend)
+    spec, native, gradient = KINDS[kind]
+    got = _fit_one_step(from_spec(spec))
+    np.testing.assert_array_equal(got, _fit_one_step(native()))
+    w = _kernel()
+    np.testing.assert_array_equal(got, w - gradient(w))
+    assert not np.array_equal(got, w)
+
+
+def _gradient(model):
+    """d get_regularization_loss(model) / d kernel, by the backend's own
+    autodiff: tf.GradientTape, jax.grad (Keras' stateless scope), torch's
+    backward."""
+    kernel = model.layers[0].kernel
+    if _compat.KERAS_BACKEND == "jax":
+        import jax
+
+        def penalty(value):
+            with keras.StatelessScope(state_mapping=[(kernel, value)]):
+                return compat_reg.get_regularization_loss(model)
+        return np.asarray(jax.grad(penalty)(kernel.value))
+    if _compat.KERAS_BACKEND == "torch":
+        compat_reg.get_regularization_loss(model).backward()
+        return kernel.value.grad.numpy()
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        penalty = compat_reg.get_regularization_loss(model)
+    return tape.gradient(penalty, kernel.value).numpy()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_custom_loop_gets_the_penalty_gradient(kind, backend):
+    _on(backend)
+    spec, _, gradient = KINDS[kind]
+    model = _model(from_spec(spec))
+    np.testing.assert_allclose(_gradient(model), gradient(_kernel()), rtol=1e-7, atol=0)
+
+
+CASES = golden_files.penalty_cases()
+
+
+@pytest.fixture
+def x64(request):
+    """JAX holds float64 as float32 unless ``jax_enable_x64``: on for the
+    float64 golden case, then back."""
+    if _compat.KERAS_BACKEND != "jax" or request.node.callspec.params[
+            "case"]["dtype"] != "float64":
+        yield
+        return
+    import jax
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", before)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case,array", CASES, ids=[c["id"] for c, _ in CASES])
+def test_golden_penalty_is_the_backends_tensor(case, array, backend, x64):
+    _on(backend)
+    reg = from_spec(case["regularizer"])
+    if not case["collection_values"]:  # disabled: contrib's gives nothing
+        assert reg(keras.ops.convert_to_tensor(array)) is None
+        return
+    got = reg(keras.ops.convert_to_tensor(array))
+    assert keras.ops.is_tensor(got), type(got)
+    assert keras.backend.standardize_dtype(got.dtype) == case["collection_dtypes"][0]
+    want = case["total_regularization_loss"]
+    assert rel_diff(keras.ops.convert_to_numpy(got), want) <= TOLERANCE[case["dtype"]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS[1:])
+@pytest.mark.parametrize("needs", ["collection", "tf.distribute"])
+def test_what_needs_tensorflow_names_the_backend(needs, backend):
+    _on(backend)
+    model = _model(compat_reg.l2_regularizer(L2))
+    args, kwargs = {"collection": ((), {}),
+                    "tf.distribute": ((model,), {"per_replica": True})}[needs]
+    with pytest.raises(_compat.BackendError, match="runs on %s" % backend):
+        compat_reg.get_regularization_loss(*args, **kwargs)
