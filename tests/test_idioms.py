@@ -25,14 +25,28 @@ SCALE, LR = REFERENCE["scale"], REFERENCE["lr"]
 # the idioms whose TF1 penalty was contrib's l2 on the kernels, however it
 # reached the loss: in Keras the regularizer goes on the layers
 REGULARIZED_LAYERS = ("collection_read", "collection_read_scope", "handmade_collection",
-                      "manual_add", "losses_add_loss", "get_total_loss", "slim_arg_scope")
+                      "handmade_collection_regularizer", "manual_add", "losses_add_loss",
+                      "get_total_loss", "slim_losses", "slim_arg_scope")
+# the idioms whose TF1 total summed a loss collection: migrate's note names
+# compat_reg.get_total_loss(model, [<the data losses>]) as the fix
+TOTAL_ROUTE = ("get_total_loss", "handmade_collection", "handmade_collection_regularizer",
+               "slim_losses")
 
 eager_only = pytest.mark.skipif(_compat.TF1, reason="the Keras routes run eagerly (TF2)")
 
 
-def _model(regularized):
+def _model(idiom):
     keras = _compat.keras
-    reg = (lambda: compat_reg.l2_regularizer(SCALE)) if regularized else (lambda: None)
+    if idiom in REGULARIZED_LAYERS:
+        def reg():
+            return compat_reg.l2_regularizer(SCALE)
+    elif idiom == "explicit_l2_loss":
+        # migrate's half-l2 note: s * tf.nn.l2_loss(w) moved into Keras is l2(0.5 * s)
+        def reg():
+            return keras.regularizers.l2(0.5 * SCALE)
+    else:
+        def reg():
+            return None
 
     class Gamma(keras.layers.Layer):
         """TF1's ``batch_normalization/gamma`` stand-in: a trainable scale."""
@@ -64,8 +78,7 @@ def _penalty(idiom, model):
         return SCALE * tf.add_n([tf.nn.l2_loss(v) for name, v in compat_reg.tf1_variables(model)
                                  if "bias" not in name and "batch_normalization" not in name])
     if idiom == "explicit_l2_loss":
-        return SCALE * (tf.nn.l2_loss(model.get_layer("fc1").kernel)
-                        + tf.nn.l2_loss(model.get_layer("fc2").kernel))
+        return tf.add_n(model.losses)
     raise AssertionError(idiom)
 
 
@@ -73,7 +86,7 @@ def _penalty(idiom, model):
 @pytest.mark.parametrize("idiom", sorted(REFERENCE["idioms"]))
 def test_tf2_route_equals_tf1(idiom):
     want = REFERENCE["idioms"][idiom]
-    model = _model(idiom in REGULARIZED_LAYERS)
+    model = _model(idiom)
     names = [name for name, _, _ in compat_reg.naming.tf1_weights(model)]
     assert sorted(names) == sorted(n.replace("weights", "kernel").replace("biases", "bias")
                                    for n in want["variables"])
@@ -85,7 +98,7 @@ def test_tf2_route_equals_tf1(idiom):
         with tf.GradientTape() as tape:
             data = ce(y[step], model(x[step]))
             penalty = _penalty(idiom, model)
-            total = (compat_reg.get_total_loss(model, [data]) if idiom == "get_total_loss"
+            total = (compat_reg.get_total_loss(model, [data]) if idiom in TOTAL_ROUTE
                      else data + penalty)
         variables = model.trainable_weights
         opt.apply_gradients(zip(tape.gradient(total, variables), variables))
@@ -99,6 +112,17 @@ def test_tf2_route_equals_tf1(idiom):
             if idiom == "slim_arg_scope" and name.startswith("fc") else name
         np.testing.assert_allclose(weight.numpy(), want["final"][tf1], rtol=1e-5, atol=1e-6,
                                    err_msg=name)
+
+
+@eager_only
+def test_keras_l2_of_the_same_scale_doubles_the_explicit_penalty():
+    """The half-l2 trap: ``s * tf.nn.l2_loss(w)`` moved into Keras as
+    ``l2(s)`` is twice TF1's penalty (l2_loss halves, Keras' l2 does not)."""
+    model = _model("explicit_l2_loss")      # TF1's initial weights
+    kernels = [model.get_layer(name).kernel for name in ("fc1", "fc2")]
+    doubled = tf.add_n([_compat.keras.regularizers.l2(SCALE)(k) for k in kernels])
+    want = REFERENCE["idioms"]["explicit_l2_loss"]["curves"]["penalty"][0]
+    np.testing.assert_allclose(float(doubled), 2 * want, rtol=1e-6)
 
 
 @eager_only

@@ -43,6 +43,9 @@ IDIOMS = {
     "collection_read_scope": "as collection_read, reading get_collection(..., scope='fc1')",
     "handmade_collection": "tf.add_to_collection('losses', s * tf.nn.l2_loss(kernel)) per "
                            "kernel and the data loss; loss = tf.add_n(tf.get_collection('losses'))",
+    "handmade_collection_regularizer": "tf.add_to_collection('losses', "
+                                       "l2_regularizer(s)(kernel)) per kernel and the data "
+                                       "loss; loss = tf.add_n(tf.get_collection('losses'))",
     "manual_add": "tf.add_to_collection(REGULARIZATION_LOSSES, s * tf.nn.l2_loss(kernel)); "
                   "loss = data + tf.losses.get_regularization_loss()",
     "losses_add_loss": "tf.losses.add_loss(s * tf.nn.l2_loss(kernel), loss_collection="
@@ -52,6 +55,9 @@ IDIOMS = {
     "weight_decay_trainable": "loss = data + s * tf.add_n([tf.nn.l2_loss(v) for v in "
                               "tf.trainable_variables() if 'bias' not in v.name and "
                               "'batch_normalization' not in v.name])",
+    "slim_losses": "slim.losses.add_loss(s * tf.nn.l2_loss(kernel), loss_collection="
+                   "REGULARIZATION_LOSSES) per kernel, slim.losses.add_loss(data); "
+                   "loss = slim.losses.get_total_loss()",
     "slim_arg_scope": "slim.arg_scope([slim.fully_connected], weights_regularizer="
                       "slim.l2_regularizer(s)); loss = data + get_regularization_loss()",
     "explicit_l2_loss": "loss = data + s * (tf.nn.l2_loss(fc1 kernel) + tf.nn.l2_loss(fc2 kernel))",
@@ -110,6 +116,20 @@ def _losses(idiom, logits, y):
         penalty = tf.add_n(v1.get_collection("losses"))
         v1.add_to_collection("losses", data)
         return data, penalty, tf.add_n(v1.get_collection("losses"))
+    elif idiom == "handmade_collection_regularizer":
+        regularizer = tf.contrib.layers.l2_regularizer(SCALE)
+        for kernel in _kernels():
+            v1.add_to_collection("losses", regularizer(kernel))
+        penalty = tf.add_n(v1.get_collection("losses"))
+        v1.add_to_collection("losses", data)
+        return data, penalty, tf.add_n(v1.get_collection("losses"))
+    elif idiom == "slim_losses":
+        slim_losses = tf.contrib.slim.losses
+        for kernel in _kernels():
+            slim_losses.add_loss(SCALE * tf.nn.l2_loss(kernel),
+                                 loss_collection=keys.REGULARIZATION_LOSSES)
+        slim_losses.add_loss(data)
+        return data, v1.losses.get_regularization_loss(), slim_losses.get_total_loss()
     elif idiom == "manual_add":
         for kernel in _kernels():
             v1.add_to_collection(keys.REGULARIZATION_LOSSES, SCALE * tf.nn.l2_loss(kernel))
