@@ -141,6 +141,16 @@ def contrib_opt_class(name):
         return None
     return getattr(importlib.import_module("tensorflow.contrib.opt"), name, None)
 
+
+# Whether contrib's weight-decay optimizers (``AdamWOptimizer``,
+# ``MomentumWOptimizer``) take a sparse gradient (``tf.gather``'s
+# IndexedSlices): from TF 1.11 they decay the rows touched; TF 1.10's
+# ``_decay_weights_sparse_op`` scatter-adds the whole variable at the rows'
+# indices and the Session raises InvalidArgumentError (measured on tf110;
+# fixed by tensorflow/tensorflow#21789).
+CONTRIB_WEIGHT_DECAY_SPARSE = TF_VERSION >= (1, 11)
+
+
 LEGACY_KERAS_REQUESTED = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in (
     "1", "true", "yes")
 

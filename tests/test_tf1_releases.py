@@ -19,7 +19,8 @@ behaves otherwise fails here.
   schedules through ``get(spec)`` need callable rates (TF 1.10), contrib's
   ``AdamWOptimizer`` came in TF 1.10 (``tf1(spec)`` is compat_reg's port
   before), Keras' TF2 optimizers and schedules in TF 1.14 (``keras_native``
-  raises before).
+  raises before). TF 1.10's contrib AdamW/MomentumW raise on a sparse
+  gradient (fixed in TF 1.11: ``_compat.CONTRIB_WEIGHT_DECAY_SPARSE``).
 * **The seed's own program** (``tf.layers.dense`` and contrib's
   ``l2_regularizer(0.01)`` on a 784x10 ones kernel, migration_guide.md
   section 15) prints 39.2 on every release, and so does it with compat_reg's
@@ -224,6 +225,36 @@ def test_contrib_weight_decay_and_callable_rates_came_in_1_10():
         else:
             with pytest.raises(NotImplementedError, match="callable rates came in TF 1.10"):
                 optimizers.get(scheduled)
+
+
+@tf1_only
+@pytest.mark.parametrize("name,args", [("AdamWOptimizer", (0.03, 0.01)),
+                                       ("MomentumWOptimizer", (0.03, 0.01, 0.9))])
+def test_contrib_weight_decay_takes_sparse_gradients_from_1_11(name, args):
+    """contrib's AdamW/MomentumW on ``tf.gather``'s sparse gradient: TF 1.10
+    scatter-adds the whole variable at the rows' indices and raises; TF 1.11
+    on decay and update the rows touched only."""
+    assert _compat.CONTRIB_WEIGHT_DECAY_SPARSE == (MINOR >= 11)
+    made = _compat.contrib_opt_class(name)
+    if made is None:
+        pytest.skip("contrib's %s came in TF 1.10" % name)
+    # no touched value where one step's decay and update cancel (Adam's
+    # first step moves each by lr: x = 1/3; momentum's: x = 0.4)
+    table0 = (np.arange(18, dtype=np.float32).reshape(6, 3) / 10 + 0.05).astype(np.float32)
+    with tf.Graph().as_default():
+        table = _compat.v1.get_variable("table", initializer=tf.constant(table0))
+        loss = tf.reduce_sum(tf.square(tf.gather(table, [0, 2]) - 1.0))
+        train = made(*args).minimize(loss, var_list=[table])
+        with _compat.v1.Session() as sess:
+            sess.run(_compat.v1.global_variables_initializer())
+            if not _compat.CONTRIB_WEIGHT_DECAY_SPARSE:
+                with pytest.raises(tf.errors.InvalidArgumentError, match="updates.shape"):
+                    sess.run(train)
+                return
+            sess.run(train)
+            after = sess.run(table)
+    assert np.array_equal(after[[1, 3, 4, 5]], table0[[1, 3, 4, 5]])
+    assert not np.any(after[[0, 2]] == table0[[0, 2]])
 
 
 @tf1_only
