@@ -632,7 +632,7 @@ def describe():
 # ---------------------------------------------------------------------------
 # The Keras 2 / Keras 3 optimizer adapter: compat_reg.optimizers' base class.
 # Everything below answers only the version questions of a custom optimizer,
-# so optimizers.py branches on none.
+# so compat_reg.optimizers branches on none.
 # ---------------------------------------------------------------------------
 
 def tf_variable(variable):
@@ -752,6 +752,23 @@ def keras_adamw():
         experimental = getattr(keras.optimizers, "experimental", None)
         found = getattr(experimental, "AdamW", None)
     return found
+
+
+def keras_excludes_from_weight_decay(optimizer, name):
+    """Whether a native Keras optimizer's ``exclude_from_weight_decay(
+    var_names=...)`` keeps a variable named ``name`` out of its decay.
+
+    Keras keeps the names private: Keras 3 as one compiled pattern
+    (``_exclude_from_weight_decay_pattern``), tf_keras / Keras 2.11-2.15 as
+    a list of patterns (``_exclude_from_weight_decay_names``); an optimizer
+    with neither (no exclusion, no weight decay) excludes nothing.
+    """
+    names = list(getattr(optimizer, "_exclude_from_weight_decay_names",
+                         None) or [])
+    pattern = getattr(optimizer, "_exclude_from_weight_decay_pattern", None)
+    if pattern is not None:
+        names.append(pattern.pattern)
+    return any(re.search(pattern_, name) for pattern_ in names)
 
 
 # The batch variance a training-mode ``BatchNormalization`` averages into its

@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 import numbers
+import types
 
 __all__ = ["Scale", "Factory", "FACTORIES", "FACTORY", "NAMES", "SCALED",
            "KERAS_CLASSES", "KERAS_ALIASES", "to_keras", "TF1Optimizer",
@@ -199,8 +200,15 @@ SCHEDULE = collections.OrderedDict((s.kind, s) for s in SCHEDULES)
 # value}``, the ``Schedule`` entry and ``{TF1 keyword: value}`` of its
 # function (``learning_rate`` included where it takes one; no step), or None
 # twice, and ``decay_biases`` (None for optimizers without weight decay).
-OptimizerSpec = collections.namedtuple(
-    "OptimizerSpec", "entry args schedule schedule_args decay_biases")
+# Immutable (the two dicts are read-only views): parsed once, passed down.
+class OptimizerSpec(collections.namedtuple(
+        "OptimizerSpec", "entry args schedule schedule_args decay_biases")):
+    __slots__ = ()
+
+    @property
+    def kind(self):
+        """The spec's ``"optimizer"``: ``"sgd"``, ``"adam"``, ..."""
+        return self.entry.spec
 
 
 # What every value of a spec key must be: the optimizer keys (by spec name;
@@ -394,6 +402,7 @@ def parse_optimizer(spec, is_tensor=None):
     the key and the value. ``is_tensor`` (optional) says which values TF1's
     optimizers took as they were, unparsed: tensors, variables, schedules
     (this module knows no TensorFlow; ``compat_reg.optimizers`` passes it).
+    An ``OptimizerSpec`` is returned as it is: parse once, pass it down.
 
     >>> parsed = parse_optimizer({"optimizer": "adamw", "lr": 0.001,
     ...                           "weight_decay": 1e-4, "decay_biases": False})
@@ -405,6 +414,8 @@ def parse_optimizer(spec, is_tensor=None):
     ValueError: 'adam' has no weight decay: use 'adamw' for contrib's \
 AdamWOptimizer (spec has weight_decay=0.0001)
     """
+    if isinstance(spec, OptimizerSpec):
+        return spec
     if not isinstance(spec, dict):
         raise TypeError("optimizer spec must be a dict like "
                         "{'optimizer': 'adam', 'lr': 0.001}, got %r" % (spec,))
@@ -450,8 +461,10 @@ AdamWOptimizer (spec has weight_decay=0.0001)
         for key in entry.required)
     for key, default in sorted(entry.defaults.items()):
         args[key] = value(key, default)
-    return OptimizerSpec(entry, args, schedule and schedule[0],
-                         schedule and schedule[1], decay_biases)
+    return OptimizerSpec(entry, types.MappingProxyType(args),
+                         schedule and schedule[0],
+                         schedule and types.MappingProxyType(schedule[1]),
+                         decay_biases)
 
 
 def tf1_arguments(spec):

@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from compat_reg import _compat, convention, optimizers
 from compat_reg.parity import trace
+from optimizer_support import Problem, max_abs, max_rel
 
 keras = _compat.keras
 v1 = _compat.v1
@@ -36,7 +37,6 @@ needs_keras_optimizer_api = pytest.mark.skipif(
 legacy_only = pytest.mark.skipif(
     _compat.KERAS_OPTIMIZER_API or _compat.TF1,
     reason="TF 2.0-2.10: get() returns tf.compat.v1.train's classes")
-NO_XLA = {} if _compat.TF1 else _compat.compile_without_xla()
 
 SCHEDULES = {
     "exponential_decay": {"kind": "exponential_decay", "decay_steps": 7,
@@ -56,22 +56,9 @@ SPECS = {
     "adam": {"optimizer": "adam", "lr": 0.01},
 }
 
-# A small MLP on random data: 12 -> 16 (relu) -> 4 logits, batches of 8.
-N_IN, N_HIDDEN, N_OUT, BATCH, STEPS = 12, 16, 4, 8, 40
-
-
-def _data():
-    rng = np.random.RandomState(0)
-    init = [(rng.randn(N_IN, N_HIDDEN) * 0.4).astype(np.float32),
-            (rng.randn(N_HIDDEN) * 0.1).astype(np.float32),
-            (rng.randn(N_HIDDEN, N_OUT) * 0.4).astype(np.float32),
-            (rng.randn(N_OUT) * 0.1).astype(np.float32)]
-    x = rng.randn(STEPS * BATCH, N_IN).astype(np.float32)
-    y = rng.randint(0, N_OUT, size=STEPS * BATCH).astype(np.int32)
-    return init, x, y
-
-
-INIT, X, Y = _data()
+# The shared MLP on random data (tests/optimizer_support.py), 40 batches.
+STEPS = 40
+PROBLEM = Problem(seed=0, bias_scale=0.1, steps=STEPS)
 
 
 def _spec(optimizer, schedule):
@@ -81,37 +68,19 @@ def _spec(optimizer, schedule):
     return spec
 
 
-def _batch(step):
-    return X[step * BATCH:(step + 1) * BATCH], Y[step * BATCH:(step + 1) * BATCH]
-
-
 def train_tf1(spec, steps=STEPS, exact=False):
     """TF1: get_variable, minimize(global_step=...), Session.
 
     ``exact=True`` trains ``optimizers.get(spec)`` in the graph instead,
     ``minimize`` given no global_step (its own step counter)."""
-    with tf.Graph().as_default():
-        x = v1.placeholder(tf.float32, [None, N_IN])
-        y = v1.placeholder(tf.int32, [None])
-        names = ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]
-        w = [v1.get_variable(n, initializer=tf.constant(a))
-             for n, a in zip(names, INIT)]
-        logits = tf.matmul(tf.nn.relu(tf.matmul(x, w[0]) + w[1]), w[2]) + w[3]
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=y, logits=logits))
+    def minimize(loss, _):
         if exact:
-            train_op = optimizers.get(spec).minimize(loss)
-        else:
-            global_step = v1.train.get_or_create_global_step()
-            train_op = optimizers.tf1(spec, global_step=global_step).minimize(
-                loss, global_step=global_step)
-        with v1.Session() as sess:
-            sess.run(v1.global_variables_initializer())
-            losses = []
-            for step in range(steps):
-                xb, yb = _batch(step)
-                losses.append(sess.run([loss, train_op], {x: xb, y: yb})[0])
-            return np.array(losses), sess.run(w)
+            return optimizers.get(spec).minimize(loss)
+        global_step = v1.train.get_or_create_global_step()
+        return optimizers.tf1(spec, global_step=global_step).minimize(
+            loss, global_step=global_step)
+
+    return PROBLEM.train_graph(minimize, steps)
 
 
 _REFERENCES = {}
@@ -121,52 +90,6 @@ def reference(spec_key, steps=STEPS):
     if spec_key not in _REFERENCES:
         _REFERENCES[spec_key] = train_tf1(_spec(*spec_key), steps)
     return _REFERENCES[spec_key]
-
-
-def _model():
-    model = keras.Sequential([keras.Input((N_IN,)),
-                              keras.layers.Dense(N_HIDDEN, activation="relu"),
-                              keras.layers.Dense(N_OUT)])
-    model.set_weights(INIT)
-    return model
-
-
-def _ce(labels, logits):
-    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
-                                                          logits=logits)
-
-
-def train_loop(optimizer, steps=STEPS, function=True):
-    model = _model()
-
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(_ce(y, model(x, training=True)))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
-    if function:
-        step = tf.function(step)
-    losses = [float(step(*_batch(i))) for i in range(steps)]
-    return np.array(losses), model.get_weights()
-
-
-def train_fit(optimizer, steps=STEPS):
-    model = _model()
-    model.compile(optimizer=optimizer, loss=_ce, **NO_XLA)
-    model.fit(X[:steps * BATCH], Y[:steps * BATCH], batch_size=BATCH, epochs=1,
-              shuffle=False, verbose=0)
-    return model.get_weights()
-
-
-def _max_abs(got, want):
-    return max(float(np.max(np.abs(np.asarray(g) - w))) for g, w in zip(got, want))
-
-
-def _max_rel(got, want):
-    return float(np.max(np.abs(np.asarray(got) - want) / np.abs(want)))
 
 
 def _session_rates(kind, arguments, steps):
@@ -309,7 +232,7 @@ def test_keras_schedules_equal_tf1_in_a_graph_not_always_eagerly(name):
     function = tf.function(schedule.__call__)
     np.testing.assert_array_equal([function(s).numpy() for s in steps], want)
     eager = np.array([np.asarray(schedule(s)) for s in steps], np.float32)
-    assert _max_rel(eager, want) <= 1e-6
+    assert max_rel(eager, want) <= 1e-6
     if name in ("exponential_decay", "polynomial_decay"):
         assert np.sum(eager != want) >= 1
 
@@ -361,12 +284,12 @@ CASES = [(o, s) for o in sorted(SPECS) for s in sorted(SCHEDULES)]
 @pytest.mark.parametrize("case", CASES, ids="-".join)
 def test_custom_loop_equals_tf1_session(case):
     want_losses, want_weights = reference(case)
-    losses, weights = train_loop(optimizers.get(_spec(*case)))
+    losses, weights = PROBLEM.train_loop(optimizers.get(_spec(*case)))
     np.testing.assert_array_equal(losses, want_losses)
-    assert _max_abs(weights, want_weights) == 0.0
+    assert max_abs(weights, want_weights) == 0.0
     # and differs from the constant-rate run by far more than float noise
-    constant, _ = train_loop(optimizers.get(SPECS[case[0]]))
-    assert _max_rel(constant, want_losses) > 1e-4
+    constant, _ = PROBLEM.train_loop(optimizers.get(SPECS[case[0]]))
+    assert max_rel(constant, want_losses) > 1e-4
 
 
 @needs_eager
@@ -377,10 +300,10 @@ def test_eager_loop_and_fit_equal_tf1_session(case):
     """No tf.function (the schedule still runs as a graph), and ``fit``
     (TF 2.0-2.10: Keras' TFOptimizer passes its iterations as global_step)."""
     want_losses, want_weights = reference(case)
-    losses, weights = train_loop(optimizers.get(_spec(*case)), function=False)
+    losses, weights = PROBLEM.train_loop(optimizers.get(_spec(*case)), function=False)
     np.testing.assert_array_equal(losses, want_losses)
-    assert _max_abs(weights, want_weights) == 0.0
-    assert _max_abs(train_fit(optimizers.get(_spec(*case))), want_weights) == 0.0
+    assert max_abs(weights, want_weights) == 0.0
+    assert max_abs(PROBLEM.train_fit(optimizers.get(_spec(*case))), want_weights) == 0.0
 
 
 @pytest.mark.skipif(_compat.KERAS_OPTIMIZER_API,
@@ -396,7 +319,7 @@ def test_get_in_a_tf1_graph_counts_its_own_steps():
         want_losses, want_weights = reference(case)
         losses, weights = train_tf1(_spec(*case), exact=True)
         np.testing.assert_array_equal(losses, want_losses)
-        assert _max_abs(weights, want_weights) == 0.0
+        assert max_abs(weights, want_weights) == 0.0
 
 
 @legacy_only
@@ -432,21 +355,21 @@ def test_native_keras_momentum_under_a_rate_drop_is_caught():
     constant = {"optimizer": "momentum", "lr": 0.1, "momentum": 0.9}
     for spec, native_bound in ((drop, None), (constant, 1e-6)):
         want_losses, want_weights = train_tf1(spec, steps)
-        losses, weights = train_loop(optimizers.get(spec), steps)
-        assert _max_rel(losses, want_losses) == 0.0
-        assert _max_abs(weights, want_weights) == 0.0
+        losses, weights = PROBLEM.train_loop(optimizers.get(spec), steps)
+        assert max_rel(losses, want_losses) == 0.0
+        assert max_abs(weights, want_weights) == 0.0
         native = optimizers.keras_native(
             spec, wrong="momentum-schedule" if "schedule" in spec else None)
         assert type(native) is keras.optimizers.SGD and native.momentum == 0.9
-        n_losses, n_weights = train_loop(native, steps)
+        n_losses, n_weights = PROBLEM.train_loop(native, steps)
         if native_bound is None:
-            assert _max_rel(n_losses, want_losses) > 0.1
-            assert _max_abs(n_weights, want_weights) > 0.1
+            assert max_rel(n_losses, want_losses) > 0.1
+            assert max_abs(n_weights, want_weights) > 0.1
             # identical until the rate drops
-            assert _max_rel(n_losses[:11], want_losses[:11]) <= 1e-6
+            assert max_rel(n_losses[:11], want_losses[:11]) <= 1e-6
         else:
-            assert _max_rel(n_losses, want_losses) <= native_bound
-            assert _max_abs(n_weights, want_weights) <= native_bound
+            assert max_rel(n_losses, want_losses) <= native_bound
+            assert max_abs(n_weights, want_weights) <= native_bound
 
 
 def test_wrong_port_names_are_checked():
@@ -467,7 +390,7 @@ def test_schedule_survives_the_optimizers_config():
     assert type(restored) is optimizers.Momentum
     assert isinstance(restored._learning_rate, optimizers.TF1Schedule)
     assert restored._learning_rate.get_config() == opt._learning_rate.get_config()
-    losses, _ = train_loop(restored)
+    losses, _ = PROBLEM.train_loop(restored)
     np.testing.assert_array_equal(losses, reference(("momentum",
                                                      "polynomial_cycle"))[0])
 

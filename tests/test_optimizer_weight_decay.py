@@ -35,6 +35,7 @@ import tensorflow as tf
 
 from compat_reg import _compat, convention, optimizers
 from compat_reg.parity import trace
+from optimizer_support import BATCH, NO_XLA, Problem, ce, max_abs
 
 keras = _compat.keras
 v1 = _compat.v1
@@ -49,7 +50,6 @@ needs_keras_optimizer_api = pytest.mark.skipif(
            "the TF1 port")
 needs_keras_weight_decay = pytest.mark.skipif(
     not _compat.KERAS_WEIGHT_DECAY, reason="this Keras has no weight_decay")
-NO_XLA = {} if _compat.TF1 else _compat.compile_without_xla()
 
 WD = 0.005
 SPECS = {
@@ -64,60 +64,26 @@ SPECS = {
 }
 SCHEDULE = {"kind": "exponential_decay", "decay_steps": 10, "decay_rate": 0.5}
 
-# A small MLP on random data: 12 -> 16 (relu) -> 4 logits, batches of 8.
-N_IN, N_HIDDEN, N_OUT, BATCH, STEPS = 12, 16, 4, 8, 40
-NAMES = ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]
-
-
-def _data():
-    rng = np.random.RandomState(1)
-    init = [(rng.randn(N_IN, N_HIDDEN) * 0.4).astype(np.float32),
-            (rng.randn(N_HIDDEN) * 0.5).astype(np.float32),
-            (rng.randn(N_HIDDEN, N_OUT) * 0.4).astype(np.float32),
-            (rng.randn(N_OUT) * 0.5).astype(np.float32)]
-    x = rng.randn(STEPS * BATCH, N_IN).astype(np.float32)
-    y = rng.randint(0, N_OUT, size=STEPS * BATCH).astype(np.int32)
-    return init, x, y
-
-
-INIT, X, Y = _data()
-
-
-def _batch(step):
-    return X[step * BATCH:(step + 1) * BATCH], Y[step * BATCH:(step + 1) * BATCH]
-
-
-def _graph_mlp():
-    x = v1.placeholder(tf.float32, [None, N_IN])
-    y = v1.placeholder(tf.int32, [None])
-    w = [v1.get_variable(n, initializer=tf.constant(a)) for n, a in zip(NAMES, INIT)]
-    logits = tf.matmul(tf.nn.relu(tf.matmul(x, w[0]) + w[1]), w[2]) + w[3]
-    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=y, logits=logits))
-    return x, y, w, loss
+# The shared MLP on random data (tests/optimizer_support.py), 40 batches.
+STEPS = 40
+PROBLEM = Problem(seed=1, bias_scale=0.5, steps=STEPS)
+INIT, X, Y = PROBLEM.init, PROBLEM.x, PROBLEM.y
 
 
 def train_tf1(make, steps=STEPS, minimize=False, decay_var_list=None):
     """TF1 style: ``make(global_step)`` is the optimizer; compute_gradients +
     apply_gradients(global_step=...) (or ``minimize``) in a Session."""
-    with tf.Graph().as_default():
-        x, y, w, loss = _graph_mlp()
+    def update(loss, w):
         global_step = v1.train.get_or_create_global_step()
         opt = make(global_step)
         kwargs = {} if decay_var_list is None else {
             "decay_var_list": [w[i] for i in decay_var_list]}
         if minimize:
-            train_op = opt.minimize(loss, global_step=global_step, **kwargs)
-        else:
-            train_op = opt.apply_gradients(opt.compute_gradients(loss),
-                                           global_step=global_step, **kwargs)
-        with v1.Session() as sess:
-            sess.run(v1.global_variables_initializer())
-            losses = []
-            for step in range(steps):
-                xb, yb = _batch(step)
-                losses.append(sess.run([loss, train_op], {x: xb, y: yb})[0])
-            return np.array(losses), sess.run(w)
+            return opt.minimize(loss, global_step=global_step, **kwargs)
+        return opt.apply_gradients(opt.compute_gradients(loss),
+                                   global_step=global_step, **kwargs)
+
+    return PROBLEM.train_graph(update, steps)
 
 
 _REFERENCES = {}
@@ -133,47 +99,6 @@ def reference(name, schedule=False):
 
 def _spec(name, schedule=False):
     return dict(SPECS[name], schedule=SCHEDULE) if schedule else SPECS[name]
-
-
-def _model():
-    model = keras.Sequential([keras.Input((N_IN,)),
-                              keras.layers.Dense(N_HIDDEN, activation="relu"),
-                              keras.layers.Dense(N_OUT)])
-    model.set_weights(INIT)
-    return model
-
-
-def _ce(labels, logits):
-    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
-                                                          logits=logits)
-
-
-def train_loop(optimizer, steps=STEPS, function=True):
-    model = _model()
-
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(_ce(y, model(x, training=True)))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
-    if function:
-        step = tf.function(step)
-    losses = [float(step(*_batch(i))) for i in range(steps)]
-    return np.array(losses), model.get_weights()
-
-
-def train_fit(optimizer):
-    model = _model()
-    model.compile(optimizer=optimizer, loss=_ce, **NO_XLA)
-    model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
-    return model.get_weights()
-
-
-def _max_abs(got, want):
-    return max(float(np.max(np.abs(np.asarray(g) - w))) for g, w in zip(got, want))
 
 
 def _flat(weights):
@@ -268,13 +193,13 @@ def test_port_equals_real_contrib(name):
     port_run = train_tf1(lambda step: port_class(
         decay_biases=parsed.decay_biases, **parsed.args))
     np.testing.assert_array_equal(port_run[0], contrib_run[0])
-    assert _max_abs(port_run[1], contrib_run[1]) == 0.0
-    assert _max_abs(contrib_run[1], INIT) > 0.1  # it trained
+    assert max_abs(port_run[1], contrib_run[1]) == 0.0
+    assert max_abs(contrib_run[1], INIT) > 0.1  # it trained
     # get() on TF 1.15 is the port; minimize() keeps its decay_biases too
     assert type(optimizers.get(spec)) is port_class
     get_run = train_tf1(lambda step: optimizers.get(spec), minimize=True)
     np.testing.assert_array_equal(get_run[0], contrib_run[0])
-    assert _max_abs(get_run[1], contrib_run[1]) == 0.0
+    assert max_abs(get_run[1], contrib_run[1]) == 0.0
 
 
 def _sparse_run(make):
@@ -346,7 +271,7 @@ def test_the_decay_waits_on_the_gradients(ordered):
     after every gradient."""
     spec = dict(SPECS["adamw"])
     with tf.Graph().as_default() as graph:
-        _, _, w, loss = _graph_mlp()
+        _, _, w, loss = PROBLEM.graph_mlp()
         if ordered:
             opt = optimizers.tf1(spec)
         elif _compat.contrib_opt_class("AdamWOptimizer") is not None:
@@ -378,7 +303,7 @@ def test_contribs_minimize_drops_decay_var_list():
             (lambda: optimizers.tf1(SPECS["adamw"]), False),
             (lambda: optimizers.AdamWOptimizer(WD, 0.01), False)]:
         with tf.Graph().as_default() as graph:
-            _, _, w, loss = _graph_mlp()
+            _, _, w, loss = PROBLEM.graph_mlp()
             make().minimize(loss, decay_var_list=[w[0], w[2]])
             decayed = [op.name for op in _decay_ops(graph)]
             assert any("bias" in n for n in decayed) is decays_bias, decayed
@@ -391,14 +316,14 @@ def test_contribs_minimize_drops_decay_var_list():
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_custom_loop_equals_tf1_session(name):
     want_losses, want_weights = reference(name)
-    losses, weights = train_loop(optimizers.get(SPECS[name]))
+    losses, weights = PROBLEM.train_loop(optimizers.get(SPECS[name]))
     np.testing.assert_array_equal(losses, want_losses)
-    assert _max_abs(weights, want_weights) == 0.0
+    assert max_abs(weights, want_weights) == 0.0
     # the decay matters: without it the run ends far from the reference
     plain = dict(SPECS[name], optimizer=SPECS[name]["optimizer"][:-1])
     del plain["weight_decay"]
     plain.pop("decay_biases", None)
-    _, undecayed = train_loop(optimizers.get(plain))
+    _, undecayed = PROBLEM.train_loop(optimizers.get(plain))
     assert _rel(undecayed, want_weights) > 0.1
 
 
@@ -406,15 +331,15 @@ def test_custom_loop_equals_tf1_session(name):
 @pytest.mark.parametrize("name", ["adamw-kernels", "momentumw"])
 def test_eager_fit_and_schedule_equal_tf1_session(name):
     want_losses, want_weights = reference(name)
-    losses, weights = train_loop(optimizers.get(SPECS[name]), function=False)
+    losses, weights = PROBLEM.train_loop(optimizers.get(SPECS[name]), function=False)
     np.testing.assert_array_equal(losses, want_losses)
-    assert _max_abs(weights, want_weights) == 0.0
-    assert _max_abs(train_fit(optimizers.get(SPECS[name])), want_weights) == 0.0
+    assert max_abs(weights, want_weights) == 0.0
+    assert max_abs(PROBLEM.train_fit(optimizers.get(SPECS[name])), want_weights) == 0.0
     # under a schedule: contrib's decay stays constant, the rate decays
     want_losses, want_weights = reference(name, schedule=True)
-    losses, weights = train_loop(optimizers.get(_spec(name, schedule=True)))
+    losses, weights = PROBLEM.train_loop(optimizers.get(_spec(name, schedule=True)))
     np.testing.assert_array_equal(losses, want_losses)
-    assert _max_abs(weights, want_weights) == 0.0
+    assert max_abs(weights, want_weights) == 0.0
 
 
 @needs_eager
@@ -518,14 +443,14 @@ def test_native_mapped_port_is_close_and_wrong_ports_are_caught(name, bound):
                     else keras.optimizers.SGD)
     assert type(native) is wanted_class
     assert native.weight_decay == pytest.approx(WD / spec["lr"], rel=1e-7)
-    _, weights = train_loop(native)
+    _, weights = PROBLEM.train_loop(native)
     assert _rel(weights, want) <= bound
     # contrib's weight_decay given unmapped: Keras decays by wd * lr a step
-    _, unmapped = train_loop(optimizers.keras_native(spec, wrong="wd-no-lr-mapping"))
+    _, unmapped = PROBLEM.train_loop(optimizers.keras_native(spec, wrong="wd-no-lr-mapping"))
     assert _rel(unmapped, want) > 0.1
     if spec.get("decay_biases") is False:
         # biases decayed too: measured 0.088 (AdamW), 0.16 (momentum)
-        _, on_biases = train_loop(optimizers.keras_native(spec, wrong="wd-on-biases"))
+        _, on_biases = PROBLEM.train_loop(optimizers.keras_native(spec, wrong="wd-on-biases"))
         assert _rel(on_biases, want) > 100 * bound
     else:
         with pytest.raises(ValueError, match="needs decay_biases=False"):
@@ -541,11 +466,11 @@ def test_native_decay_follows_the_schedule_contribs_does_not():
     measured 0.12 relative off (1.6e-6 at a constant rate)."""
     name = "adamw-kernels"
     _, want = reference(name, schedule=True)
-    _, weights = train_loop(optimizers.keras_native(_spec(name, schedule=True)))
+    _, weights = PROBLEM.train_loop(optimizers.keras_native(_spec(name, schedule=True)))
     assert _rel(weights, want) > 0.05
     # Keras' decay fades with the rate: its weights end larger than contrib's
-    _, exact = train_loop(optimizers.get(_spec(name, schedule=True)))
-    assert _max_abs(exact, want) == 0.0
+    _, exact = PROBLEM.train_loop(optimizers.get(_spec(name, schedule=True)))
+    assert max_abs(exact, want) == 0.0
     assert np.linalg.norm(_flat(weights)) > np.linalg.norm(_flat(exact))
 
 
@@ -617,7 +542,7 @@ def test_fit_under_a_distribution_strategy():
     _, want = reference(name)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
-        model = _model()
-        model.compile(optimizer=optimizers.get(SPECS[name]), loss=_ce, **NO_XLA)
+        model = PROBLEM.model()
+        model.compile(optimizer=optimizers.get(SPECS[name]), loss=ce, **NO_XLA)
     model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
-    assert _max_abs(model.get_weights(), want) == 0.0
+    assert max_abs(model.get_weights(), want) == 0.0

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from compat_reg import _compat, optimizers
 from compat_reg.parity import tolerances, trace
+from optimizer_support import BATCH, NO_XLA, Problem, ce, max_abs, max_rel
 
 pytestmark = pytest.mark.skipif(_compat.TF1, reason="TF1's optimizers are the real ones there")
 
@@ -25,10 +26,11 @@ needs_keras_optimizer_api = pytest.mark.skipif(
     reason="the Keras optimizer API of TF >= 2.11 (build/update_step, "
            "get_config, Keras schedules): here the optimizers are "
            "tf.compat.v1.train's own classes")
-NO_XLA = _compat.compile_without_xla()
 
-# A small MLP on random data: 12 -> 16 (relu) -> 4 logits, batches of 8.
-N_IN, N_HIDDEN, N_OUT, BATCH, STEPS = 12, 16, 4, 8, 60
+# The shared MLP on random data (tests/optimizer_support.py), 60 batches.
+STEPS = 60
+PROBLEM = Problem(seed=0, bias_scale=0.1, steps=STEPS)
+INIT, X, Y = PROBLEM.init, PROBLEM.x, PROBLEM.y
 
 SPECS = {
     "sgd": {"optimizer": "sgd", "lr": 0.1},
@@ -49,84 +51,21 @@ WEIGHT_ATOL = tolerances.FLOAT32_UPDATE   # final weights
 ATOL = tolerances.FLOAT32_UPDATE          # one or two updates against numpy
 
 
-def _data():
-    rng = np.random.RandomState(0)
-    init = [
-        (rng.randn(N_IN, N_HIDDEN) * 0.4).astype(np.float32),
-        (rng.randn(N_HIDDEN) * 0.1).astype(np.float32),
-        (rng.randn(N_HIDDEN, N_OUT) * 0.4).astype(np.float32),
-        (rng.randn(N_OUT) * 0.1).astype(np.float32),
-    ]
-    x = rng.randn(STEPS * BATCH, N_IN).astype(np.float32)
-    y = rng.randint(0, N_OUT, size=STEPS * BATCH).astype(np.int32)
-    return init, x, y
-
-
-INIT, X, Y = _data()
-
-
 def train_tf1(spec, decay=None):
     """TF1 style: get_variable, minimize, Session. Returns (losses, weights).
 
     ``decay=(decay_steps, decay_rate)``: the learning rate is
     ``tf.compat.v1.train.exponential_decay(lr, global_step, ...)``.
     """
-    with tf.Graph().as_default():
-        x = v1.placeholder(tf.float32, [None, N_IN])
-        y = v1.placeholder(tf.int32, [None])
-        names = ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]
-        w = [v1.get_variable(n, initializer=tf.constant(a)) for n, a in zip(names, INIT)]
-        hidden = tf.nn.relu(tf.matmul(x, w[0]) + w[1])
-        logits = tf.matmul(hidden, w[2]) + w[3]
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        global_step = None
+    def minimize(loss, _):
+        global_step, tf1_spec = None, spec
         if decay:
             global_step = v1.train.get_or_create_global_step()
-            spec = dict(spec, lr=v1.train.exponential_decay(
+            tf1_spec = dict(spec, lr=v1.train.exponential_decay(
                 spec["lr"], global_step, decay[0], decay[1]))
-        train_op = optimizers.tf1(spec).minimize(loss, global_step=global_step)
-        losses = []
-        with v1.Session() as sess:
-            sess.run(v1.global_variables_initializer())
-            for step in range(STEPS):
-                rows = slice(step * BATCH, (step + 1) * BATCH)
-                value, _ = sess.run([loss, train_op], {x: X[rows], y: Y[rows]})
-                losses.append(value)
-            weights = sess.run(w)
-    return np.array(losses), weights
+        return optimizers.tf1(tf1_spec).minimize(loss, global_step=global_step)
 
-
-def _model():
-    model = keras.Sequential([
-        keras.Input((N_IN,)),
-        keras.layers.Dense(N_HIDDEN, activation="relu"),
-        keras.layers.Dense(N_OUT),
-    ])
-    model.set_weights(INIT)
-    return model
-
-
-def _ce(labels, logits):
-    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-
-
-def train_loop(optimizer, model=None, steps=range(STEPS)):
-    """Keras model + ``optimizer`` in a custom tf.function loop."""
-    model = model or _model()
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(_ce(y, model(x, training=True)))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
-    losses = [float(step(X[i * BATCH:(i + 1) * BATCH], Y[i * BATCH:(i + 1) * BATCH]))
-              for i in steps]
-    return np.array(losses), model.get_weights()
+    return PROBLEM.train_graph(minimize)
 
 
 class _RunningLoss(keras.callbacks.Callback):
@@ -136,28 +75,6 @@ class _RunningLoss(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.values.append(float(logs["loss"]))
-
-
-def train_fit(optimizer):
-    """Keras model + ``optimizer`` through compile/fit (one epoch, in order).
-
-    Returns the loss that fit logs after each batch (the epoch's running mean,
-    or on TF 2.0 / 2.1 the batch's own: ``_compat.FIT_LOGS_RUNNING_MEAN``).
-    """
-    model = _model()
-    model.compile(optimizer=optimizer, loss=_ce, **NO_XLA)
-    recorder = _RunningLoss()
-    model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0,
-              callbacks=[recorder])
-    return np.array(recorder.values), model.get_weights()
-
-
-def _max_rel(got, want):
-    return float(np.max(np.abs(np.asarray(got) - want) / np.abs(want)))
-
-
-def _max_abs(got_weights, want_weights):
-    return max(float(np.max(np.abs(g - w))) for g, w in zip(got_weights, want_weights))
 
 
 _REFERENCES = {}
@@ -178,23 +95,25 @@ def reference(request):
 
 def test_custom_loop_matches_tf1_session(reference):
     spec, (want_losses, want_weights) = reference
-    losses, weights = train_loop(optimizers.get(spec))
-    assert _max_rel(losses, want_losses) <= LOSS_RTOL
-    assert _max_abs(weights, want_weights) <= WEIGHT_ATOL
+    losses, weights = PROBLEM.train_loop(optimizers.get(spec))
+    assert max_rel(losses, want_losses) <= LOSS_RTOL
+    assert max_abs(weights, want_weights) <= WEIGHT_ATOL
     # the run did train: weights moved far more than the tolerance
-    assert _max_abs(weights, INIT) > 100 * WEIGHT_ATOL
+    assert max_abs(weights, INIT) > 100 * WEIGHT_ATOL
 
 
 def test_fit_matches_tf1_session(reference):
     spec, (want_losses, want_weights) = reference
-    logged, weights = train_fit(optimizers.get(spec))
+    recorder = _RunningLoss()  # the loss fit logs after each batch
+    weights = PROBLEM.train_fit(optimizers.get(spec), callbacks=[recorder])
+    logged = np.array(recorder.values)
     assert logged.shape == (STEPS,)
     if _compat.FIT_LOGS_RUNNING_MEAN:
         want_running = np.cumsum(want_losses.astype(np.float64)) / np.arange(1, STEPS + 1)
-        assert _max_rel(logged, want_running) <= RUNNING_RTOL
+        assert max_rel(logged, want_running) <= RUNNING_RTOL
     else:  # TF 2.0 / 2.1: each batch's own loss
-        assert _max_rel(logged, want_losses) <= LOSS_RTOL
-    assert _max_abs(weights, want_weights) <= WEIGHT_ATOL
+        assert max_rel(logged, want_losses) <= LOSS_RTOL
+    assert max_abs(weights, want_weights) <= WEIGHT_ATOL
 
 
 def test_native_keras_adam_misses_the_bound():
@@ -202,9 +121,9 @@ def test_native_keras_adam_misses_the_bound():
     spec = SPECS["adam"]
     want_losses, want_weights = reference_cache(spec)
     default_eps = keras.optimizers.Adam(learning_rate=spec["lr"])
-    losses, weights = train_loop(default_eps)
-    assert _max_abs(weights, want_weights) > 10 * WEIGHT_ATOL
-    assert _max_rel(losses, want_losses) > 10 * LOSS_RTOL
+    losses, weights = PROBLEM.train_loop(default_eps)
+    assert max_abs(weights, want_weights) > 10 * WEIGHT_ATOL
+    assert max_rel(losses, want_losses) > 10 * LOSS_RTOL
 
 
 def test_fit_under_a_distribution_strategy():
@@ -213,11 +132,11 @@ def test_fit_under_a_distribution_strategy():
     _, want_weights = reference_cache(spec)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
-        model = _model()
+        model = PROBLEM.model()
         opt = optimizers.get(spec)
-        model.compile(optimizer=opt, loss=_ce, **NO_XLA)
+        model.compile(optimizer=opt, loss=ce, **NO_XLA)
     model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
-    assert _max_abs(model.get_weights(), want_weights) <= WEIGHT_ATOL
+    assert max_abs(model.get_weights(), want_weights) <= WEIGHT_ATOL
 
 
 @needs_keras_optimizer_api
@@ -226,11 +145,11 @@ def test_learning_rate_schedule_matches_tf1_exponential_decay():
     spec = SPECS["momentum"]
     want_losses, want_weights = train_tf1(spec, decay=(10, 0.5))
     schedule = keras.optimizers.schedules.ExponentialDecay(spec["lr"], 10, 0.5)
-    losses, weights = train_loop(optimizers.Momentum(schedule, spec["momentum"]))
-    assert _max_rel(losses, want_losses) <= LOSS_RTOL
-    assert _max_abs(weights, want_weights) <= WEIGHT_ATOL
+    losses, weights = PROBLEM.train_loop(optimizers.Momentum(schedule, spec["momentum"]))
+    assert max_rel(losses, want_losses) <= LOSS_RTOL
+    assert max_abs(weights, want_weights) <= WEIGHT_ATOL
     _, constant_lr_weights = reference_cache(spec)
-    assert _max_abs(weights, constant_lr_weights) > 100 * WEIGHT_ATOL
+    assert max_abs(weights, constant_lr_weights) > 100 * WEIGHT_ATOL
 
 
 @needs_keras_optimizer_api
@@ -241,21 +160,21 @@ def test_checkpoint_restores_slots_and_beta_powers(tmp_path):
     spec = SPECS["adam"]
     _, want_weights = reference_cache(spec)
     half = STEPS // 2
-    model, opt = _model(), optimizers.get(spec)
-    train_loop(opt, model=model, steps=range(half))
+    model, opt = PROBLEM.model(), optimizers.get(spec)
+    PROBLEM.train_loop(opt, model=model, steps=range(half))
     path = tf.train.Checkpoint(model=model, optimizer=opt).save(str(tmp_path / "ckpt"))
-    model2, opt2 = _model(), optimizers.get(spec)
+    model2, opt2 = PROBLEM.model(), optimizers.get(spec)
     opt2.build(model2.trainable_variables)
     tf.train.Checkpoint(model=model2, optimizer=opt2).restore(path).assert_consumed()
     assert float(opt2.beta1_power.numpy()) == float(opt.beta1_power.numpy())
-    _, weights = train_loop(opt2, model=model2, steps=range(half, STEPS))
-    assert _max_abs(weights, want_weights) <= WEIGHT_ATOL
+    _, weights = PROBLEM.train_loop(opt2, model=model2, steps=range(half, STEPS))
+    assert max_abs(weights, want_weights) <= WEIGHT_ATOL
 
 
 @needs_keras_optimizer_api
 def test_adam_beta_powers_are_optimizer_variables():
     opt = optimizers.Adam(0.01)
-    losses, _ = train_loop(opt)
+    losses, _ = PROBLEM.train_loop(opt)
     assert len(losses) == STEPS
     names = [v.name for v in _compat.optimizer_variables(opt)]
     assert any("beta1_power" in n for n in names), names
@@ -389,8 +308,8 @@ def test_without_the_keras_optimizer_api_they_are_tf1s_classes():
     assert type(adam) is v1.train.AdamOptimizer
     assert trace.optimizer_hparams(adam, "adam")["lr"] == 0.002
     # Keras accepts it: compile wraps it, fit trains with its updates
-    model = _model()
-    model.compile(optimizer=adam, loss=_ce, **NO_XLA)
+    model = PROBLEM.model()
+    model.compile(optimizer=adam, loss=ce, **NO_XLA)
     assert model.optimizer is adam or model.optimizer.optimizer is adam
 
 

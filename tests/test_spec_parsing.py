@@ -260,6 +260,37 @@ def test_optimizer_kind_must_be_a_known_name(bad):
         convention.parse_optimizer({"optimizer": bad, "lr": 0.1})
 
 
+# -- a spec parsed once, passed down --------------------------------------------
+
+@pytest.mark.parametrize("schedule", [None] + sorted(SCHEDULES))
+@pytest.mark.parametrize("kind", sorted(BASE))
+def test_a_parsed_spec_is_read_as_its_dict(kind, schedule):
+    """``optimizers.spec.parse`` once: the result cannot be changed, parsing
+    it again returns it, and every reader given it builds what the dict
+    builds (the same class and hyper-parameters read back from it)."""
+    spec = dict(BASE[kind])
+    if schedule is not None:
+        spec["schedule"] = SCHEDULES[schedule]
+        if schedule == "piecewise_constant":
+            del spec["lr"]  # the schedule's values[0]
+    parsed = optimizers.spec.parse(spec)
+    assert parsed == convention.parse_optimizer(spec) and parsed.kind == kind
+    assert optimizers.spec.parse(parsed) is parsed
+    assert convention.parse_optimizer(parsed) is parsed
+    for arguments in (parsed.args, parsed.schedule_args):
+        if arguments is not None:
+            with pytest.raises(TypeError):
+                arguments["learning_rate"] = 1.0
+    assert trace.spec_hparams(parsed) == trace.spec_hparams(spec)
+    with _graph():
+        for name in sorted(set(_readers(spec)) & {"get", "tf1", "keras_native"}):
+            build = getattr(optimizers, name)
+            from_dict, from_parsed = build(spec), build(parsed)
+            assert type(from_parsed) is type(from_dict), name
+            assert (trace.optimizer_hparams(from_parsed, kind)
+                    == trace.optimizer_hparams(from_dict, kind)), name
+
+
 # -- the optimizer classes: constructors and from_config ----------------------
 
 CLASS_ARGUMENTS = {  # class name -> a valid config's hyper-parameters

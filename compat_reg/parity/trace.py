@@ -225,29 +225,34 @@ def from_golden(path):
                  record["curves"], record["per_epoch"], weights, path)
 
 
-# The hyper-parameters a trace records, by their spec keys (``weight_decay``:
-# contrib's absolute decay, for ``adamw``/``momentumw`` only).
-HPARAM_KEYS = ("lr", "momentum", "beta1", "beta2", "epsilon", "weight_decay")
-
-
 def hparam_keys(kind):
-    """The ``HPARAM_KEYS`` that optimizer ``kind`` has, in trace order."""
+    """The hyper-parameters a trace records for optimizer ``kind``: its spec
+    keys whose values are numbers (``convention.VALUE_RULES``), required
+    ones first, in ``convention.OPTIMIZER``'s order."""
     entry = convention.OPTIMIZER[kind]
     return [key for key in list(entry.required) + sorted(entry.defaults)
-            if key in HPARAM_KEYS]
+            if convention.VALUE_RULES[key].kind == "number"]
 
 
-def spec_hparams(config):
-    """``{"kind", "lr", ...}``: what TF1 ran for a spec, defaults filled in
-    from ``compat_reg.convention`` (a golden file records only the spec).
+# Every hyper-parameter a trace may record, by its spec key (``weight_decay``:
+# contrib's absolute decay, for ``adamw``/``momentumw`` only).
+HPARAM_KEYS = tuple(collections.OrderedDict.fromkeys(
+    key for kind in convention.OPTIMIZER for key in hparam_keys(kind)))
+
+
+def spec_hparams(spec):
+    """``{"kind", "lr", ...}``: what TF1 ran for a spec (a dict such as a
+    golden ``config``, or one parsed by ``convention.parse_optimizer``),
+    defaults filled in from ``compat_reg.convention`` (a golden file records
+    only the spec).
 
     >>> dict(spec_hparams({"optimizer": "adam", "lr": 0.001}))
     {'kind': 'adam', 'lr': 0.001, 'beta1': 0.9, 'beta2': 0.999, 'epsilon': 1e-08}
     """
-    entry, args = convention.tf1_arguments(config)
-    return collections.OrderedDict([("kind", entry.spec)] + [
-        (key, args[convention.SPEC_KEYS.get(key, key)])
-        for key in hparam_keys(entry.spec)])
+    parsed = convention.parse_optimizer(spec)
+    return collections.OrderedDict([("kind", parsed.kind)] + [
+        (key, parsed.args[convention.SPEC_KEYS.get(key, key)])
+        for key in hparam_keys(parsed.kind)])
 
 
 def _strings(record, path, label, kind=dict):
@@ -364,11 +369,15 @@ def _qualname(optimizer):
     return "%s.%s" % (kind.__module__, kind.__name__)
 
 
-# Where each hyper-parameter is found on an optimizer object: the names in a
-# Keras ``get_config()``, else TF1's private attribute (TF1 has no config).
-_CONFIG_NAMES = {"lr": ("learning_rate", "lr"), "momentum": ("momentum",),
-                 "beta1": ("beta_1", "beta1"), "beta2": ("beta_2", "beta2"),
-                 "epsilon": ("epsilon",), "weight_decay": ("weight_decay",)}
+def _config_names(key):
+    """Where spec key ``key`` is in an optimizer's ``get_config()``: Keras'
+    keywords for it (``convention.OPTIMIZER``'s ``keras_args``), TF1's
+    (compat_reg's classes), the spec's (old Keras' ``lr``). A TF1 optimizer
+    has no config: ``_tf1_attribute``."""
+    tf1_name = convention.SPEC_KEYS.get(key, key)
+    keras = [entry.keras_args[tf1_name] for entry in convention.TF1_OPTIMIZERS
+             if tf1_name in entry.keras_args]
+    return tuple(collections.OrderedDict.fromkeys(keras + [tf1_name, key]))
 
 
 def _tf1_attribute(optimizer, key):
@@ -438,18 +447,6 @@ def _optimizer_schedule(optimizer, config):
     return _schedule_record(kind, arguments)
 
 
-def _keras_decays_biases(optimizer):
-    """False when Keras' ``exclude_from_weight_decay(var_names=...)`` keeps
-    a variable named ``bias`` out of a native Keras optimizer's decay."""
-    import re
-    names = list(getattr(optimizer, "_exclude_from_weight_decay_names",
-                         None) or [])
-    pattern = getattr(optimizer, "_exclude_from_weight_decay_pattern", None)
-    if pattern is not None:
-        names.append(pattern.pattern)
-    return not any(re.search(name, convention.BIAS_NAME) for name in names)
-
-
 def optimizer_hparams(optimizer, kind):
     """``{"kind", "class", "lr", ...}`` read back from the optimizer object,
     so that a trace records what ran, not what was asked for.
@@ -462,6 +459,7 @@ def optimizer_hparams(optimizer, kind):
     when unknown: contrib's class used directly). Old kinds without a
     schedule record exactly the keys they always did.
     """
+    from compat_reg import _compat  # TensorFlow: not for reading traces
     out = collections.OrderedDict([("kind", kind),
                                    ("class", _qualname(optimizer))])
     config = optimizer.get_config() if hasattr(optimizer, "get_config") else None
@@ -470,7 +468,7 @@ def optimizer_hparams(optimizer, kind):
         if key == "lr" and schedule is not None:
             out[key] = _number(schedule[0])
         elif config is not None:
-            value = [config[n] for n in _CONFIG_NAMES[key] if n in config]
+            value = [config[n] for n in _config_names(key) if n in config]
             out[key] = _number(value[0]) if value else None
         else:
             out[key] = _number(_tf1_attribute(optimizer, key))
@@ -484,7 +482,8 @@ def optimizer_hparams(optimizer, kind):
             out["keras_weight_decay"] = native
             out["weight_decay"] = (native * out["lr"] if isinstance(
                 native, float) and isinstance(out["lr"], float) else native)
-            out["decay_biases"] = _keras_decays_biases(optimizer)
+            out["decay_biases"] = not _compat.keras_excludes_from_weight_decay(
+                optimizer, convention.BIAS_NAME)
     if schedule is not None:
         out["schedule"] = schedule[1]
     return out
