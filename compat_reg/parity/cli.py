@@ -17,6 +17,8 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import sys
 
+from compat_reg.parity import recorder
+
 DESCRIPTION = "compat-reg parity: check that TF1 and TF2 training agree."
 
 EPILOG = """\
@@ -194,6 +196,7 @@ def build_parser():
                         help="backends to replay on (default: all offered)")
     _training_options(replay)
     _report_options(replay)
+    recorder.add_parser(sub)
     return parser
 
 
@@ -357,7 +360,7 @@ def cmd_replay(args, out):
 
 
 COMMANDS = {"run": cmd_run, "record": cmd_record, "compare": cmd_compare,
-            "replay": cmd_replay}
+            "replay": cmd_replay, "record-model": recorder.cmd_record_model}
 
 
 def main(argv=None, out=None):

@@ -1,5 +1,10 @@
 """Parity for a team's own model: TF1 graph code vs its Keras port.
 
+``compare_trace(path, keras_model, loss)`` compares a Keras port with a
+trace that ``compat_reg.parity.recorder`` wrote on the team's real TF 1.x
+(several inputs and outputs, a custom loss, regression or classification)
+and names the first step and the variables where they part.
+
 ``compare_models(build_graph, keras_model, data, optimizer)`` builds the
 TF1 graph (variables from ``get_variable`` with contrib-style regularizers),
 maps its variables to the Keras model's weights (by order and shape unless
@@ -11,10 +16,15 @@ trains both on the same batches and returns the same report as
 from __future__ import absolute_import, division, print_function
 
 import collections
+import difflib
 
 import numpy as np
 
-from compat_reg.parity import backends, measure, report, tf1_graph
+from compat_reg import _compat, golden_files, naming
+from compat_reg import optimizers as optimizers_mod
+from compat_reg.parity import backends, measure, recorder, report, tf1_graph
+from compat_reg.parity import tolerances
+from compat_reg.parity.recorder import batch_order
 from compat_reg.parity import trace as trace_mod
 from compat_reg.parity import tf2_keras, workloads
 
@@ -161,14 +171,6 @@ def _by_role(tf1_vars, keras_weights):
     return mapped
 
 
-def batch_order(n_rows, batch, epochs, seed=0):
-    """(epochs, steps, batch) shuffled row indices, remainder dropped."""
-    rng = np.random.RandomState(seed)
-    steps = n_rows // batch
-    return np.stack([rng.permutation(n_rows)[:steps * batch].reshape(
-        steps, batch) for _ in range(epochs)])
-
-
 def compare_models(build_graph, keras_model, data, optimizer, batch=32,
                    epochs=1, seed=0, variable_map=None, initial_weights=None,
                    backend_names=("tf2-keras", "tf2-fit"), optimizers="exact",
@@ -256,3 +258,153 @@ def compare_models(build_graph, keras_model, data, optimizer, batch=32,
         comparisons.append(measure.measure(traces[backend], reference))
     return ParityReport(comparisons, traces,
                         collections.OrderedDict(zip(names, init)))
+
+
+# ---------------------------------------------------------------------------
+# A port against a trace recorded on real TF 1.x (compat_reg.parity.recorder).
+# ---------------------------------------------------------------------------
+
+Step = collections.namedtuple("Step", "step curves weights")
+
+
+class TraceComparison(object):
+    """A Keras port's training against a recorded TF1 trace, step by step.
+
+    ``steps``: ``[Step(step, {curve: relative gap}, {variable: relative L2
+    gap after the step})]``; ``first_bad``: the first ``Step`` over a bound
+    (``curve_bound`` relative per step, ``weights_bound`` relative L2 norm
+    per variable: ``tolerances``' exact bounds), or None; ``curves``: the
+    port's ``{curve: [per step]}``; ``trace``: the ``recorder.Trace``."""
+
+    def __init__(self, trace, steps, curves, curve_bound, weights_bound):
+        self.trace, self.steps, self.curves = trace, steps, curves
+        self.curve_bound, self.weights_bound = curve_bound, weights_bound
+        self.first_bad = next((s for s in steps if self.parted(s)), None)
+
+    def parted(self, step):
+        """``[(name, gap, bound)]`` of ``step``'s curves and variables over
+        their bounds."""
+        return ([(k, g, self.curve_bound) for k, g in step.curves.items()
+                 if g > self.curve_bound]
+                + [(n, g, self.weights_bound) for n, g in step.weights.items()
+                   if g > self.weights_bound])
+
+    @property
+    def ok(self):
+        return self.first_bad is None
+
+    @property
+    def curve_gap(self):
+        return max(max(s.curves.values()) for s in self.steps)
+
+    @property
+    def weight_gap(self):
+        return max(max(s.weights.values()) for s in self.steps)
+
+    def __str__(self):
+        head = "%s: %d steps; worst curve gap %.3g (bound %g), worst weight " \
+            "gap %.3g (bound %g)" % (self.trace.path, len(self.steps),
+                                     self.curve_gap, self.curve_bound,
+                                     self.weight_gap, self.weights_bound)
+        if self.ok:
+            return head + ": OK"
+        return head + "\nFAIL: first parted at step %d: %s" % (
+            self.first_bad.step, ", ".join(
+                "%s %.3g" % (name, gap) for name, gap, _ in
+                self.parted(self.first_bad)))
+
+
+def _trace_weights(trace, keras_model, variable_map):
+    """The Keras weight of each traced variable (``compat_reg.naming``'s TF1
+    names, or ``variable_map``: {trace name: weight or its TF1 name}), all
+    problems in one ``ValueError``."""
+    by_name = dict((name, w) for name, _, w in naming.tf1_weights(keras_model))
+    chosen = dict((n, n) for n in trace.names)
+    chosen.update(variable_map or {})
+    problems, out = [], []
+    for name, shape, _ in trace.record["variables"]:
+        target = chosen[name]
+        weight = by_name.get(target) if isinstance(target, str) else target
+        if weight is None:
+            problems.append("the trace's %s has no Keras weight named %r; "
+                            "closest: %s" % (name, target, ", ".join(
+                                difflib.get_close_matches(
+                                    str(target), sorted(by_name), 3, 0.0))))
+        elif tuple(weight.shape) != tuple(shape):
+            problems.append("the trace's %s has shape %s but Keras %s has %s"
+                            % (name, tuple(shape), target,
+                               tuple(weight.shape)))
+        out.append(weight)
+    extra = set(map(id, (w for _, _, w in naming.tf1_weights(keras_model)
+                         if w.trainable))) - set(map(id, out))
+    if extra:
+        problems.append("Keras weights the trace lacks: %s" % ", ".join(
+            n for n, _, w in naming.tf1_weights(keras_model) if id(w) in extra))
+    if problems:
+        raise ValueError("%s does not fit Keras model %r, %d problem%s:\n  %s"
+                         % (trace.path, keras_model.name, len(problems),
+                            "s" if len(problems) > 1 else "",
+                            "\n  ".join(problems)))
+    return out
+
+
+def compare_trace(path, keras_model, loss, optimizer=None, variable_map=None,
+                  spec=None):
+    """Train ``keras_model`` as the recorded TF1 run trained and compare
+    step by step (eager TF 2).
+
+    Args:
+      path: a trace folder written by ``recorder.record_model``.
+      keras_model: the Keras port, built; called with ``{input name:
+        batch}`` (name its ``Input`` layers as the trace's inputs).
+      loss: ``(targets, outputs) -> scalar``, the data loss (the TF1 one
+        often works as it is); the model's ``losses`` are added.
+      optimizer: default ``compat_reg.optimizers.get(the trace's spec)``;
+        another optimizer to test a port of the optimizer.
+      variable_map: ``{trace variable: Keras weight or its TF1 name}``;
+        default: ``compat_reg.naming``'s TF1 names.
+      spec: if given, the spec the port believes TF1 trained with: a trace
+        recorded with another is refused.
+
+    Returns a ``TraceComparison`` (``.ok``, ``.first_bad``, ``str()``);
+    raises ``ValueError`` (a bad trace: ``golden_files.InputError``) before
+    any weight is set.
+    """
+    import tensorflow as tf
+    trace = recorder.read_trace(path)
+    if spec is not None and dict(spec) != trace.spec:
+        raise golden_files.InputError(trace.path, "config", "recorded with "
+                                      "spec %r, the port's is %r" % (
+                                          trace.spec, dict(spec)))
+    weights = _trace_weights(trace, keras_model, variable_map)
+    if optimizer is None:
+        optimizer = optimizers_mod.get(trace.spec)
+    trainable = list(keras_model.trainable_weights)
+    _compat.assign_values([(w, trace.init[n])
+                           for n, w in zip(trace.names, weights)])
+    curves = collections.OrderedDict((k, []) for k in golden_files.CURVES)
+    steps = []
+    for rows in trace.order.reshape(-1, trace.order.shape[-1]):
+        batch = dict((n, v[rows]) for n, v in trace.inputs.items())
+        targets = dict((n, v[rows]) for n, v in trace.targets.items())
+        with tf.GradientTape() as tape:
+            data_loss = loss(targets, keras_model(batch, training=True))
+            penalties = list(keras_model.losses)
+            reg_loss = tf.add_n(penalties) if penalties else tf.zeros(())
+            total = data_loss + reg_loss
+        optimizer.apply_gradients(zip(tape.gradient(total, trainable),
+                                      trainable))
+        for key, value in zip(golden_files.CURVES,
+                              (data_loss, reg_loss, total)):
+            curves[key].append(float(value))
+        k = len(steps)
+        after = [np.asarray(w.numpy(), np.float64) for w in weights]
+        steps.append(Step(k, collections.OrderedDict(
+            (key, float(measure.rel_curve([curves[key][k]],
+                                          [trace.curves[key][k]])[0]))
+            for key in golden_files.CURVES), collections.OrderedDict(
+                (n, float(np.linalg.norm(a - trace.after[n][k]) / max(
+                    np.linalg.norm(trace.after[n][k]), tolerances.FLOOR)))
+                for n, a in zip(trace.names, after))))
+    return TraceComparison(trace, steps, curves, tolerances.CURVE_EXACT,
+                           tolerances.WEIGHTS_EXACT)
