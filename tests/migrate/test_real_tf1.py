@@ -1,6 +1,7 @@
 """Issue 25, "how it is checked": real TF1 files the tool was not written
-against (``data/real_tf1``: files of ``tensorflow/models``, byte for byte,
-with their provenance and the sites read off each file in its README).
+against (``data/real_tf1``: modules and a notebook of ``tensorflow/models``,
+byte for byte, with their provenance and the sites read off each file in
+its README).
 
 As one ``compat-reg migrate`` run over them, as a user runs it:
 
@@ -10,12 +11,14 @@ As one ``compat-reg migrate`` run over them, as a user runs it:
   flags (the idiom call spellings), less the ones the README says are not
   an idiom, with why: so a site the README forgot fails too;
 * ``--check`` exits 1 (exact rewrites are left) and writes nothing;
-* ``--write`` keeps every file parsing, leaves no contrib regularizer
+* ``--write`` keeps every file (every notebook cell) that parsed parsing,
+  leaves no contrib regularizer
   reference, leaves the files without a rewrite byte for byte, reports no
   error, and a second ``--write`` changes nothing.
 """
 import ast
 import io
+import json
 import os
 import re
 import tokenize
@@ -25,23 +28,26 @@ import pytest
 from compat_reg.migrate.cli import main
 
 from .test_idiom_projects import _CONTRIB
-from .test_idiom_sites import _report
+from .test_idiom_sites import IDIOM_CODES
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "real_tf1")
 SUFFIX = ".txt"
 
 # the idiom call spellings the lister flags (issue 25's idioms 1-6)
 CALLS = {"add_to_collection", "add_to_collections", "get_collection", "get_collection_ref",
-         "add_loss", "get_total_loss", "get_losses", "trainable_variables",
-         "global_variables", "all_variables", "model_variables"}
+         "get_regularization_loss", "get_regularization_losses", "add_loss",
+         "get_total_loss", "get_losses", "trainable_variables", "global_variables",
+         "all_variables", "model_variables"}
 # contrib's factories, called as an attribute (slim.l2_regularizer(...))
 FACTORIES = {"l1_regularizer", "l2_regularizer", "l1_l2_regularizer", "sum_regularizer",
              "apply_regularization"}
-_ITEM = re.compile(r"^\s*(\d+)\s+(\S+)")
+# "LINE code", or "CELL:LINE code" in a notebook
+_ITEM = re.compile(r"^\s*(\d+(?::\d+)?)\s+(\S+)")
 
 
 def _table():
-    """file -> (sites {line: {code}}, not sites {line}), from the README."""
+    """file -> (sites {place: {code}}, not sites {place}), from the README;
+    a place is "LINE", or "CELL:LINE" in a notebook."""
     with open(os.path.join(DATA, "README.md"), encoding="utf-8") as f:
         rows = [line for line in f.read().splitlines() if line.startswith("| ")]
     header = [c.strip() for c in rows[0].strip("|").split("|")]
@@ -52,11 +58,11 @@ def _table():
         for item in cells["sites"].split(";"):
             match = _ITEM.match(item)
             if match:
-                sites.setdefault(int(match.group(1)), set()).add(match.group(2))
+                sites.setdefault(match.group(1), set()).add(match.group(2))
         for item in cells["not sites"].split(";"):
             match = _ITEM.match(item)
             if match:
-                not_sites.add(int(match.group(1)))
+                not_sites.add(match.group(1))
         table[cells["file"]] = sites, not_sites
     return table
 
@@ -102,6 +108,24 @@ def _listed(text):
     return lines
 
 
+def _code(path, data):
+    """(place prefix, code) of each piece of Python: the file, or each code
+    cell of a notebook ("CELL:")."""
+    if not path.endswith(".ipynb"):
+        return [("", data.decode("utf-8"))]
+    cells = json.loads(data.decode("utf-8"))["cells"]
+    return [("%d:" % number, "".join(cell["source"]))
+            for number, cell in enumerate(cells, 1) if cell["cell_type"] == "code"]
+
+
+def _parses(code):
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
 def _sources():
     """file (as in the README) -> its bytes."""
     found = {}
@@ -120,15 +144,17 @@ def test_every_file_has_its_provenance_row_and_parses():
     assert set(SOURCES) == set(TABLE)
     names = [path.rpartition("/")[2] for path in SOURCES]
     assert len(set(names)) == len(names)       # the report is keyed by file name
-    for data in SOURCES.values():
-        ast.parse(data)
+    for path, data in SOURCES.items():
+        assert any(_parses(code) for _, code in _code(path, data)), path
 
 
 @pytest.mark.parametrize("path", sorted(SOURCES))
 def test_the_readme_lists_every_line_that_spells_an_idiom(path):
     sites, not_sites = TABLE[path]
     assert not set(sites) & not_sites
-    assert _listed(SOURCES[path].decode("utf-8")) == set(sites) | not_sites
+    listed = {prefix + str(line) for prefix, code in _code(path, SOURCES[path])
+              for line in _listed(code)}
+    assert listed == set(sites) | not_sites
 
 
 def _tree(tmp_path):
@@ -141,12 +167,31 @@ def _bytes(root):
     return {path: (root / path).read_bytes() for path in SOURCES}
 
 
+def _report(root, capsys):
+    """(exit code, report, {(file name, place): {code}}) of one --json run:
+    the idiom notes, and "rw:<kind>" for each site rewritten."""
+    code = main([str(root), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    found = {}
+    for entry in report["files"]:
+        name = entry["path"].rpartition("/")[2]
+        for item in entry["findings"] + entry["sites"]:
+            place = "%d:%d" % (item["cell"], item["line"]) if "cell" in item else \
+                str(item["line"])
+            if item.get("code") in IDIOM_CODES:
+                found.setdefault((name, place), set()).add(item["code"])
+            elif "rewritten" in item and item["kind"] != "regularizer_argument":
+                assert item["rewritten"], item
+                found.setdefault((name, place), set()).add("rw:" + item["kind"])
+    return code, report, found
+
+
 def test_every_site_is_reported_or_rewritten_and_write_keeps_the_guarantees(
         tmp_path, capsys):
     _tree(tmp_path)
-    expected = {(path.rpartition("/")[2], line): codes
-                for path, (sites, _) in TABLE.items() for line, codes in sites.items()}
-    code, report, found = _report([tmp_path], capsys)
+    expected = {(path.rpartition("/")[2], place): codes
+                for path, (sites, _) in TABLE.items() for place, codes in sites.items()}
+    code, report, found = _report(tmp_path, capsys)
     assert found == expected
     assert report["summary"]["error"] == 0
     rewritten = {path for path, (sites, _) in TABLE.items()
@@ -163,12 +208,15 @@ def test_every_site_is_reported_or_rewritten_and_write_keeps_the_guarantees(
     assert ": error:" not in out.err
     after = _bytes(tmp_path)
     for path in SOURCES:
-        tree = ast.parse(after[path])                      # still parses
-        code_only = "\n".join(line.partition("#")[0] for line in
-                              after[path].decode("utf-8").splitlines())
-        assert not _CONTRIB.search(code_only), path        # 0 contrib references left
+        old, new = _code(path, before[path]), _code(path, after[path])
+        assert [prefix for prefix, _ in old] == [prefix for prefix, _ in new]
+        for (_, was), (_, now) in zip(old, new):
+            if _parses(was):
+                assert _parses(now), path                  # still parses
+            code_only = "\n".join(line.partition("#")[0] for line in now.splitlines())
+            assert not _CONTRIB.search(code_only), path    # 0 contrib references left
         if path in rewritten:
-            assert ast.dump(tree) != ast.dump(ast.parse(before[path]))
+            assert after[path] != before[path], path
         else:
             assert after[path] == before[path], path       # byte for byte
     assert main([str(tmp_path), "--write"]) == 0
