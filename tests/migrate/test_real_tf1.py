@@ -12,9 +12,9 @@ As one ``compat-reg migrate`` run over them, as a user runs it:
   an idiom, with why: so a site the README forgot fails too;
 * ``--check`` exits 1 (exact rewrites are left) and writes nothing;
 * ``--write`` keeps every file (every notebook cell) that parsed parsing,
-  leaves no contrib regularizer
-  reference, leaves the files without a rewrite byte for byte, reports no
-  error, and a second ``--write`` changes nothing.
+  leaves no contrib regularizer reference, leaves the files without a
+  rewrite byte for byte, reports no error, and a second ``--write`` changes
+  nothing.
 """
 import ast
 import io
