@@ -643,6 +643,21 @@ def tf_variable(variable):
     return value if isinstance(value, tf.Variable) else variable
 
 
+def adam_beta_powers(optimizer):
+    """``[beta1_power, beta2_power]`` (floats) of an Adam optimizer that
+    keeps TF1's running powers, else None: ``compat_reg.optimizers``' exact
+    Adam has them as attributes, ``tf.compat.v1.train.AdamOptimizer`` behind
+    its private ``_get_beta_accumulators``."""
+    powers = None
+    if hasattr(optimizer, "beta1_power"):
+        powers = (optimizer.beta1_power, optimizer.beta2_power)
+    elif hasattr(optimizer, "_get_beta_accumulators"):
+        powers = optimizer._get_beta_accumulators()
+    if powers is None:
+        return None
+    return [float(tf_variable(p).numpy()) for p in powers]
+
+
 def _summed_over_replicas(grads):
     """The gradients summed over a strategy's replicas (in a replica
     context with more than one replica), else as they are: what Keras 3.5+

@@ -18,8 +18,8 @@ penalised by ``tf.contrib.layers.l2_regularizer``, the penalty read from the
   the Estimator reports still counts the whole penalty, and a loss of the
   collection penalty alone raises;
 * where eager ``tf.distribute`` works (``_compat.DISTRIBUTED_PARITY_MISSING
-  is None``), the harness's TF2 ports (``compat_reg.parity.distributed.
-  run_job``: the custom loop with ``tf.nn.compute_average_loss`` and the
+  is None``), the harness's TF2 ports (``compat_reg.parity.backends.run``
+  under a strategy: the custom loop with ``tf.nn.compute_average_loss`` and the
   penalty scaled per replica, and ``fit``) under ``MirroredStrategy`` on 2
   logical CPUs, from the record's data, initial weights and per-replica
   batches: the regularizer at scale / replicas reproduces the collection
@@ -41,7 +41,7 @@ import numpy as np
 import pytest
 
 from compat_reg import _compat, golden_files
-from compat_reg.parity import distributed, workloads
+from compat_reg.parity import backends, distributed, registry, workloads
 from compat_reg.parity import trace as trace_mod
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -279,7 +279,7 @@ def port_workload(port, replicas):
 def port_backends():
     """The ports' backends here: ``fit`` only where ``fit`` under
     MirroredStrategy is exact (``_compat.MIRRORED_FIT``)."""
-    return [b for b in distributed.STRATEGY_BACKENDS
+    return [b for b in registry.STRATEGY_BACKENDS
             if b != "tf2-fit" or _compat.MIRRORED_FIT == "exact"]
 
 
@@ -290,7 +290,8 @@ def run_ports(out_dir):
     for port in PORT_SCALES:
         work = port_workload(port, strategy.num_replicas_in_sync)
         for backend in port_backends():
-            trace = distributed.run_job(strategy, "mirrored", work, backend)
+            trace = backends.run(work, backend, strategy=strategy,
+                                 strategy_name="mirrored")
             trace.save(os.path.join(out_dir, "%s__%s.json" % (port, backend)))
 
 
@@ -313,7 +314,7 @@ needs_distribute = pytest.mark.skipif(
 
 
 @needs_distribute
-@pytest.mark.parametrize("backend", distributed.STRATEGY_BACKENDS)
+@pytest.mark.parametrize("backend", registry.STRATEGY_BACKENDS)
 @pytest.mark.parametrize("port", list(PORT_SCALES))
 @pytest.mark.parametrize("case", sorted(REPRODUCES))
 def test_tf2_port_reproduces_its_tf1_case(case, port, backend, port_traces):

@@ -28,14 +28,15 @@ import sys
 import time
 import traceback
 
-from compat_reg.parity import distributed
+from compat_reg.parity import backends, distributed, measure, registry
+from compat_reg.parity import tf2_keras
 from compat_reg.parity import trace as trace_mod
 
 
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m compat_reg.parity._worker")
     parser.add_argument("--strategy", required=True,
-                        choices=("mirrored", "multiworker"))
+                        choices=registry.DISTRIBUTED)
     parser.add_argument("--spec", required=True)
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--index", type=int, required=True)
@@ -93,9 +94,10 @@ def main(argv=None):
         path = os.path.join(out, distributed.trace_file(
             job, args.strategy, spec["port"]))
         try:
-            trace = distributed.run_job(strategy, args.strategy, workload,
-                                        job["backend"], spec["optimizers"],
-                                        job.get("port", spec["port"]))
+            trace = backends.run(
+                workload, job["backend"], spec["optimizers"], registry.port(
+                    job.get("port", spec["port"]), args.strategy,
+                    job["backend"]), strategy, args.strategy)
         except Exception as err:
             # fit is Keras' own loop: an error there is a finding about this
             # Keras (reported as a failed row), not a harness failure. Both
@@ -117,7 +119,7 @@ def main(argv=None):
                      if distributed.load_workload(j).config.get("reg")]
         workload = distributed.load_workload((penalised or fit_jobs)[0])
         try:
-            probe = distributed.fit_probe(strategy, workload)
+            probe = tf2_keras.fit_probe(strategy, workload)
         except Exception as err:  # as for fit jobs above
             probe = {"error": _one_line(err)}
         probe["workload"] = workload.name
@@ -125,7 +127,7 @@ def main(argv=None):
             path = os.path.join(out, "probe.json")
             written.append((path, trace_mod.write_atomic(
                 path, json.dumps(probe, indent=1))))
-        print("worker %d: %s" % (args.index, distributed.describe_probe(
+        print("worker %d: %s" % (args.index, measure.describe_probe(
             args.strategy, probe)), flush=True)
     _save_result(out, written)
     print("worker %d: done in %.1f s" % (args.index, time.time() - started),

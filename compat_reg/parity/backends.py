@@ -1,18 +1,22 @@
 """Run one backend on one workload and return its ``Trace``.
 
-Backends: ``tf1-graph`` (TF1 graph + Session), ``tf2-keras`` (Keras layers
-and a ``tf.function`` custom loop) and ``tf2-fit`` (``model.fit``). On TF1
-only ``tf1-graph`` is offered.
+Backends (``registry.BACKENDS``): ``tf1-graph`` (TF1 graph + Session),
+``tf2-keras`` (Keras layers and a ``tf.function`` custom loop) and
+``tf2-fit`` (``model.fit``), the last two on one device or under a
+``tf.distribute`` strategy. On TF1 only ``tf1-graph`` is offered.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import collections
 
-from compat_reg.parity import finite, models, ports
+import numpy as np
+
+from compat_reg.parity import (finite, models, ports, registry, tf1_graph,
+                               tf2_keras)
 from compat_reg.parity import trace as trace_mod
 
-BACKENDS = ("tf1-graph", "tf2-keras", "tf2-fit")
+BACKENDS = tuple(registry.BACKENDS)
 OPTIMIZERS = ("exact", "keras")
 
 
@@ -30,13 +34,12 @@ def optimizer_for(spec, optimizers="exact"):
 def available():
     """The backends this TensorFlow offers."""
     from compat_reg import _compat
-    return BACKENDS[:1] if _compat.TF1 else BACKENDS
+    return tuple(n for n, b in registry.BACKENDS.items()
+                 if _compat.TF2 or not b.tf2)
 
 
 def check_backend(name):
-    if name not in BACKENDS:
-        raise ValueError("unknown backend %r; known: %s" % (
-            name, ", ".join(BACKENDS)))
+    registry.check("backend", name)
     if name not in available():
         raise ValueError("backend %s needs TF2; this TensorFlow offers: %s" % (
             name, ", ".join(available())))
@@ -63,7 +66,48 @@ def make_trace(backend, optimizers, workload_record, port_name, hparams,
         curves, per_epoch, final)
 
 
-def run(workload, backend, optimizers="exact", port=None):
+def unsupported(workload):
+    """Why ``workload`` cannot train under a strategy here, or None.
+
+    Only MLP workloads do: a batch norm layer under a strategy normalises
+    each replica's part of the batch (TF1's one-device run normalised the
+    whole batch), and the convnet's dropout masks are fed per global batch.
+    """
+    model = models.kind(workload.config)
+    if model != "mlp":
+        return ("%s: --strategy trains MLP workloads only, not a %s (batch "
+                "norm under a strategy normalises each replica's part of the "
+                "batch; dropout masks are fed per global batch)" % (
+                    workload.name, model))
+    return None
+
+
+def _strategy_env(strategy, strategy_name, port, backend, variables,
+                  optimizer, workload):
+    """What a trace under a strategy records of how it ran."""
+    from compat_reg import _compat
+    if backend == "tf2-keras":
+        how = ("not added" if not port.add_penalty else
+               "scale_regularization_loss" if port.scale_penalty else
+               "unscaled")
+    else:
+        how = "fit" + (" + manual add" if port.manual_add else "")
+    env = collections.OrderedDict([
+        ("strategy", registry.STRATEGIES[strategy_name].cls),
+        ("replicas", int(strategy.num_replicas_in_sync)),
+        ("workers", registry.STRATEGIES[strategy_name].workers),
+        ("penalty_scaling", how),
+        ("replica_spread", tf2_keras.replica_spread(strategy, variables)),
+        ("optimizer_steps", int(np.prod(workload.batch_order.shape[:2]))),
+    ])
+    powers = _compat.adam_beta_powers(optimizer)
+    if powers is not None:
+        env["adam_beta_powers"] = powers
+    return env
+
+
+def run(workload, backend, optimizers="exact", port=None, strategy=None,
+        strategy_name="none"):
     """Train ``workload`` on ``backend``; returns a Trace.
 
     Args:
@@ -72,11 +116,23 @@ def run(workload, backend, optimizers="exact", port=None):
       optimizers: ``exact`` (compat_reg's TF1-exact) or ``keras`` (native);
         ignored by ``tf1-graph``, which uses TF1's own.
       port: a ``ports.Port`` (default: the correct port).
+      strategy: a ``tf.distribute`` strategy to train under (``tf2-keras``
+        and ``tf2-fit``; None: one device, no strategy), named
+        ``strategy_name`` in ``registry.STRATEGIES``: the trace's backend is
+        then ``<strategy_name>:<backend>`` and its env says how it ran
+        (strategy, replicas, workers, penalty scaling, replica spread).
     """
     check_backend(backend)
     if optimizers not in OPTIMIZERS:
         raise ValueError("optimizers must be one of %s, not %r" % (
             OPTIMIZERS, optimizers))
+    registry.check("strategy", strategy_name)
+    if (strategy is None) != (strategy_name == "none"):
+        raise ValueError("strategy %r needs its tf.distribute strategy" % (
+            strategy_name,))
+    if strategy is not None and backend not in registry.STRATEGY_BACKENDS:
+        raise ValueError("backend %r does not run under a strategy; these do:"
+                         " %s" % (backend, ", ".join(registry.STRATEGY_BACKENDS)))
     port = port or ports.Port()
     config = workload.config
     record = collections.OrderedDict([("name", workload.name),
@@ -84,7 +140,6 @@ def run(workload, backend, optimizers="exact", port=None):
     names = workload.variable_names()
     masks = models.dropout_masks(config, workload.batch_order)
     if backend == "tf1-graph":
-        from compat_reg.parity import tf1_graph
         out = tf1_graph.train(
             models.tf1_builder(config, ports.compat_regularizer),
             workload.init, workload.data, workload.batch_order, config, names,
@@ -92,18 +147,19 @@ def run(workload, backend, optimizers="exact", port=None):
         return make_trace(backend, "tf1", record, "correct", out["hparams"],
                           out["initial"], out["final"], out["curves"],
                           out["per_epoch"], workload.batch_order)
-    from compat_reg.parity import tf2_keras
     _reset_keras()
-    keras_port = models.keras_port(config, port.regularizer)
-    tracked = list(keras_port.weights.values())
-    if port.copy_init:
-        port.initial(workload, keras_port)
-    if port.freeze_batch_norm and keras_port.batch_norm is not None:
-        keras_port.batch_norm.trainable = False
-    model = keras_port.model
-    variables = model.trainable_weights
-    optimizer = (port.optimizer(config) if port.optimizer is not None
-                 else optimizer_for(config, optimizers))
+    with tf2_keras.scope(strategy):
+        keras_port = models.keras_port(config, port.regularizer)
+        tracked = list(keras_port.weights.values())
+        if port.copy_init:
+            port.initial(workload, keras_port)
+        if port.freeze_batch_norm and keras_port.batch_norm is not None:
+            keras_port.batch_norm.trainable = False
+        model = keras_port.model
+        variables = model.trainable_weights
+        optimizer = (port.optimizer(config) if port.optimizer is not None
+                     else optimizer_for(config, optimizers))
+        tf2_keras.build(optimizer, variables, strategy)
     before_step = None
     if masks is not None:
         def before_step(epoch, step):
@@ -112,15 +168,21 @@ def run(workload, backend, optimizers="exact", port=None):
         curves, per_epoch, start, final = tf2_keras.train_loop(
             model, variables, workload.data, workload.batch_order, optimizer,
             add_penalty=port.add_penalty, tracked=tracked,
-            before_step=before_step, training=not port.inference_mode)
+            before_step=before_step, training=not port.inference_mode,
+            strategy=strategy, scale_penalty=port.scale_penalty)
     else:
         curves, per_epoch, start, final = tf2_keras.train_fit(
             model, variables, workload.data, workload.batch_order, optimizer,
             manual_add=port.manual_add, tracked=tracked,
-            before_step=before_step)
-    return make_trace(
-        backend, optimizers, record, port.name,
+            before_step=before_step, strategy=strategy)
+    trace = make_trace(
+        backend if strategy is None else "%s:%s" % (strategy_name, backend),
+        optimizers, record, port.name,
         trace_mod.optimizer_hparams(optimizer, config["optimizer"]),
         collections.OrderedDict(zip(names, start)),
         collections.OrderedDict(zip(names, final)), curves, per_epoch,
         workload.batch_order)
+    if strategy is not None:
+        trace.env.update(_strategy_env(strategy, strategy_name, port, backend,
+                                       variables, optimizer, workload))
+    return trace

@@ -15,8 +15,14 @@ Subcommands:
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import os
 import sys
+import time
 
+from compat_reg import golden_files
+from compat_reg.parity import (backends, determinism, measure, pairing,
+                               registry, report, runner, trace, workloads)
+from compat_reg.parity import distributed
 from compat_reg.parity import recorder
 
 DESCRIPTION = "compat-reg parity: check that TF1 and TF2 training agree."
@@ -52,11 +58,8 @@ def positive_int(text):
         raise argparse.ArgumentTypeError("must be 1 or more, not %d" % value)
     return value
 
-WORKLOAD_NAMES = ("sgd_none", "sgd_l2", "momentum_l1_l2", "adam_l2")
-BACKEND_NAMES = ("tf1-graph", "tf2-keras", "tf2-fit")
-PORT_NAMES = ("correct", "l2-unhalved", "no-penalty", "fit-double",
-              "adam-eps-default", "fresh-init", "penalty-unscaled")
-STRATEGY_NAMES = ("mirrored", "multiworker", "all")
+# every name from the registry (``registry.TABLES``)
+STRATEGY_CHOICES = registry.DISTRIBUTED + ("all",)
 
 
 def _training_options(parser):
@@ -66,11 +69,11 @@ def _training_options(parser):
              "curves within 1e-3; keras: native Keras optimizers, under the "
              "looser documented bound (5e-2; Adam drifts)")
     parser.add_argument(
-        "--port", choices=PORT_NAMES, default="correct",
+        "--port", choices=tuple(registry.PORTS), default="correct",
+        metavar="PORT",
         help="train the tf2-* backends with a deliberately wrong port to see "
-             "how the harness diagnoses it (default: correct; "
-             "penalty-unscaled, with --strategy: the custom loop adds the "
-             "whole penalty on every replica)")
+             "how the harness diagnoses it (default: correct): %s" % (
+                 registry.listing("port").replace("%", "%%")))
     parser.add_argument(
         "--epochs", type=positive_int, default=None, metavar="N",
         help="train only the first N epochs (references are cut to match)")
@@ -102,25 +105,31 @@ def build_parser():
                     "TensorFlow offers (%s; TF1 offers only tf1-graph), from "
                     "the same initial weights on the same batches, and compare"
                     " them with each other and with the real TF 1.15 trace "
-                    "(adam_l2 has none: its reference is tf1-graph)." % (
-                        ", ".join(WORKLOAD_NAMES), ", ".join(BACKEND_NAMES)))
+                    "(golden cases: %s; the others' reference is tf1-graph)."
+                    % (", ".join(registry.WORKLOADS),
+                       ", ".join(registry.BACKENDS),
+                       ", ".join(registry.GOLDEN_CASES)))
     which = run.add_mutually_exclusive_group()
-    which.add_argument("--workload", action="append", choices=WORKLOAD_NAMES,
-                       help="a built-in workload (repeatable)")
+    which.add_argument("--workload", action="append",
+                       choices=tuple(registry.WORKLOADS), metavar="WORKLOAD",
+                       help="a built-in workload (repeatable): %s" % (
+                           registry.listing("workload")))
     which.add_argument("--all", action="store_true",
                        help="every built-in workload (the default)")
-    run.add_argument("--backend", action="append", choices=BACKEND_NAMES,
-                     help="restrict to these backends (repeatable)")
+    run.add_argument("--backend", action="append",
+                     choices=tuple(registry.BACKENDS),
+                     help="restrict to these backends (repeatable): %s" % (
+                         registry.listing("backend")))
     run.add_argument("--save-traces", metavar="DIR",
                      help="also write every trace to DIR")
     run.add_argument(
-        "--strategy", action="append", choices=STRATEGY_NAMES,
-        help="also train tf2-keras (a custom loop in strategy.run, penalty "
-             "scaled per replica) and tf2-fit under tf.distribute, with the "
-             "same global batch, and compare with one device and the golden "
-             "traces: mirrored = MirroredStrategy over 2 logical CPUs in a "
-             "worker process; multiworker = MultiWorkerMirroredStrategy, 2 "
-             "worker processes on 127.0.0.1; all = both (repeatable)")
+        "--strategy", action="append", choices=STRATEGY_CHOICES,
+        help="also train %s (a custom loop in strategy.run, penalty scaled "
+             "per replica; model.fit) under tf.distribute, with the same "
+             "global batch, and compare with one device and the golden "
+             "traces: %s; all = every one (repeatable)" % (
+                 " and ".join(registry.STRATEGY_BACKENDS),
+                 registry.listing("strategy", registry.DISTRIBUTED)))
     run.add_argument(
         "--strict", action="store_true",
         help="with --strategy: count the rows that read 'unsupported here' "
@@ -140,13 +149,14 @@ def build_parser():
         description="Train one workload on one backend and write the trace "
                     "(JSON, readable by any interpreter). A workload file is "
                     "validated before any training, as by replay.")
-    record.add_argument("--backend", action="append", choices=BACKEND_NAMES,
+    record.add_argument("--backend", action="append",
+                        choices=tuple(registry.BACKENDS),
                         help="repeatable; default with --all: every backend "
                              "this TensorFlow offers")
     rec_which = record.add_mutually_exclusive_group(required=True)
     rec_which.add_argument("--workload",
                            help="a built-in name (%s) or a golden-format JSON "
-                                "file" % ", ".join(WORKLOAD_NAMES))
+                                "file" % ", ".join(registry.WORKLOADS))
     rec_which.add_argument("--all", action="store_true",
                            help="every built-in workload (use --out-dir)")
     rec_out = record.add_mutually_exclusive_group(required=True)
@@ -191,8 +201,9 @@ def build_parser():
     replay.add_argument("golden", metavar="GOLDEN",
                         help="a golden-format JSON file, or the name of a "
                              "golden case shipped in the package (%s)" % (
-                                 ", ".join(WORKLOAD_NAMES[:3])))
-    replay.add_argument("--backend", action="append", choices=BACKEND_NAMES,
+                                 ", ".join(registry.GOLDEN_CASES)))
+    replay.add_argument("--backend", action="append",
+                        choices=tuple(registry.BACKENDS),
                         help="backends to replay on (default: all offered)")
     _training_options(replay)
     _report_options(replay)
@@ -201,15 +212,14 @@ def build_parser():
 
 
 def _port(args):
-    from compat_reg.parity import ports
-    if args.port == "penalty-unscaled":
-        raise ValueError("--port penalty-unscaled needs parity run --strategy"
-                         " (on one device the replica factor is 1)")
-    return ports.get(args.port)
+    """The ``--port`` of a run on one device (``registry.port``)."""
+    if registry.PORTS[args.port].strategy:
+        raise ValueError("--port %s needs parity run --strategy (on one "
+                         "device the replica factor is 1)" % args.port)
+    return registry.port(args.port)
 
 
 def _finish(args, results, out, pairs=(), plot_results=None):
-    from compat_reg.parity import report
     print(report.table(results, with_env=args.command == "compare"), file=out)
     if args.json:
         report.write_json(results, args.json)
@@ -229,7 +239,6 @@ def _header(out):
 
 
 def _save_traces(folder, traces):
-    import os
     for wname, by_backend in traces.items():
         for bname, t in by_backend.items():
             if bname != "golden":
@@ -237,25 +246,34 @@ def _save_traces(folder, traces):
                     wname, bname.replace(":", "-"))))
 
 
-def cmd_run_distributed(args, chosen, out, skipped=()):
-    """``run --strategy``: one device here, each strategy in its workers."""
-    import time
-    from compat_reg.parity import distributed
-    strategies = (list(distributed.STRATEGIES) if "all" in args.strategy
-                  else args.strategy)
-    reason = distributed.unavailable_reason()
-    if reason:
-        print("compat-reg parity run: error: --strategy: %s" % reason,
-              file=sys.stderr)
-        return 2
+def cmd_run(args, out):
+    """``run``: every chosen workload on one device, then under each
+    ``--strategy`` in its workers (``runner.run_workloads``)."""
+    names = args.workload or list(registry.WORKLOADS)
+    chosen = [workloads.builtin(n).truncated(args.epochs) for n in names]
+    strategies = (list(registry.DISTRIBUTED) if "all" in (args.strategy or ())
+                  else args.strategy or [])
+    skipped = []
+    if strategies:
+        reason = distributed.unavailable_reason()
+        if reason:
+            print("compat-reg parity run: error: --strategy: %s" % reason,
+                  file=sys.stderr)
+            return 2
+        if not args.workload:  # the default: every workload a strategy takes
+            left = [backends.unsupported(w) for w in chosen]
+            skipped = [r for r in left if r]
+            chosen = [w for w, r in zip(chosen, left) if r is None]
+    else:
+        _port(args)  # a port wrong only under a strategy: a usage error
     _header(out)
     for reason in skipped:
         print("skipped %s" % reason, file=out)
     started = time.time()
     try:
-        traces, results, runs = distributed.run_workloads(
-            chosen, strategies, args.backend, args.optimizers, args.port,
-            timeout=args.worker_timeout, op_determinism=True)
+        traces, results, runs = runner.run_workloads(
+            chosen, args.backend, args.optimizers, args.port, strategies,
+            timeout=args.worker_timeout, op_determinism=bool(strategies))
     except distributed.WorkerFailed as err:
         print("compat-reg parity run: error: --strategy: %s" % err,
               file=sys.stderr)
@@ -263,38 +281,18 @@ def cmd_run_distributed(args, chosen, out, skipped=()):
     for run in runs.values():
         print(run.describe(), file=out)
         if run.probe is not None:
-            print("  " + distributed.describe_probe(run.strategy, run.probe),
+            print("  " + measure.describe_probe(run.strategy, run.probe),
                   file=out)
-    print("wall time, all setups: %.1f s" % (time.time() - started), file=out)
+    if runs:
+        print("wall time, all setups: %.1f s" % (time.time() - started),
+              file=out)
     if args.save_traces:
         _save_traces(args.save_traces, traces)
     return _finish(args, results, out, plot_results=[
         r for r in results if r.candidate.curves["total_loss"]])
 
 
-def cmd_run(args, out):
-    from compat_reg.parity import runner, workloads
-    names = args.workload or list(workloads.BUILTIN)
-    chosen = [workloads.builtin(n).truncated(args.epochs) for n in names]
-    if args.strategy:
-        from compat_reg.parity import distributed
-        skipped = []
-        if not args.workload:  # the default: every workload a strategy takes
-            left = [distributed.unsupported(w) for w in chosen]
-            skipped = [r for r in left if r]
-            chosen = [w for w, r in zip(chosen, left) if r is None]
-        return cmd_run_distributed(args, chosen, out, skipped)
-    _header(out)
-    traces, results = runner.run_workloads(
-        chosen, args.backend, args.optimizers, _port(args))
-    if args.save_traces:
-        _save_traces(args.save_traces, traces)
-    return _finish(args, results, out)
-
-
 def cmd_record(args, out):
-    import os
-    from compat_reg.parity import backends, workloads
     if args.all:
         chosen = [workloads.builtin(n) for n in workloads.BUILTIN]
     elif os.path.isfile(args.workload):
@@ -320,10 +318,8 @@ def cmd_record(args, out):
 
 
 def cmd_compare(args, out):
-    from compat_reg.parity import pairing, trace
     paths = list(args.paths)
     if args.golden:
-        from compat_reg import golden_files
         paths.append(golden_files.GOLDEN_DIR)
     plans = pairing.plans(trace.collect(paths))
     for line in pairing.describe(plans):
@@ -344,8 +340,6 @@ def cmd_compare(args, out):
 
 
 def cmd_replay(args, out):
-    import os
-    from compat_reg.parity import backends, measure, trace, workloads
     path = args.golden
     if not os.path.exists(path) and path in workloads.GOLDEN_CASES:
         path = workloads.builtin(path).golden_path
@@ -372,7 +366,6 @@ def main(argv=None, out=None):
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help (0) or a usage error (2)
         return done.code
-    from compat_reg.parity import determinism
     determinism.configure(op_determinism=True)
     try:
         return COMMANDS[args.command](args, out)

@@ -4,15 +4,23 @@
 one table row (step-0 penalty ratio, max relative difference of each curve,
 first step past the bound, final-weight difference, test accuracy) and
 ``diagnoses``, human sentences naming what a port most likely got wrong.
+``explain(result, probes)`` adds what only a run under a ``tf.distribute``
+strategy can get wrong (replicas out of sync, the penalty applied once per
+replica, Keras' own fit under a strategy), and names the upstream limits of
+this Keras (``upstream_limit``); ``failed_comparison`` is the row of a
+``fit`` that raised under a strategy.
 """
 
 from __future__ import absolute_import, division, print_function
 
+import collections
+
 import numpy as np
 
 from compat_reg import convention
-from compat_reg.parity import finite
+from compat_reg.parity import finite, registry
 from compat_reg.parity import tolerances as tol
+from compat_reg.parity import trace as trace_mod
 from compat_reg.parity.trace import CURVES, HPARAM_KEYS, sha256
 
 
@@ -29,6 +37,11 @@ def _rel(a, b):
 
 def _close(value, target):
     return abs(value - target) <= tol.RATIO * max(1.0, abs(target))
+
+
+# Keras' l2(scale) over contrib's l2_regularizer(scale): the inverse of
+# convention's l2 factor (contrib's l2_loss carries a 1/2 Keras lacks).
+UNHALVED_L2 = 1.0 / convention.FACTORY["l2_regularizer"].scales[0].factor
 
 
 class Comparison(object):
@@ -302,18 +315,19 @@ def _check_penalty(result):
     result.penalty_ratio = ratio
     result.effective_ratio = eff / ref_eff if abs(ref_eff) > tol.FLOOR else None
     if abs(ratio - 1.0) > tol.PENALTY_STEP0:
-        if _close(ratio, 2.0):
-            cause = ("penalty 2.00x TF1's at step 0: a Keras l2(scale) given "
+        if _close(ratio, UNHALVED_L2):
+            cause = ("penalty %.2fx TF1's at step 0: a Keras l2(scale) given "
                      "TF1's scale without halving (TF1's l2_regularizer is "
                      "scale * sum(w**2) / 2): use compat_reg.l2_regularizer(scale)"
-                     " or keras L2(scale / 2)")
+                     " or keras L2(scale / 2)" % UNHALVED_L2)
         elif ratio < tol.RATIO:
             cause = ("the model has no penalty: the regularizers were not "
                      "attached to the layers (kernel_regularizer=...)")
-        elif 1.0 < ratio < 2.0:
-            cause = ("penalty %.4gx TF1's at step 0, between 1x and 2x: the L2 "
-                     "part was likely not halved (Keras L1L2/l2 with TF1's "
-                     "scale); use compat_reg's regularizers" % ratio)
+        elif 1.0 < ratio < UNHALVED_L2:
+            cause = ("penalty %.4gx TF1's at step 0, between 1x and %.4gx: the"
+                     " L2 part was likely not halved (Keras L1L2/l2 with TF1's"
+                     " scale); use compat_reg's regularizers" % (
+                         ratio, UNHALVED_L2))
         else:
             cause = ("penalty %.4gx TF1's at step 0: the regularizer scale or "
                      "kind differs" % ratio)
@@ -463,3 +477,232 @@ def measure(candidate, reference):
     _check_weights(result)
     _check_accuracy(result)
     return result
+
+
+# ---------------------------------------------------------------------------
+# Under a strategy
+# ---------------------------------------------------------------------------
+
+# Where fit under MirroredStrategy is off on some Keras 3 releases.
+FIT_CAUSES = {
+    "data-loss-drift": (
+        "Keras %s's optimizer does not sum the replicas' gradients (keras-"
+        "team/keras#19308, fixed in 3.5 by keras-team/keras#19969): each "
+        "replica's copy takes its own half-batch step, so the data loss's "
+        "part is off even without a penalty, and the copies drift apart; the"
+        " penalty's part (whole on each replica) looks right (Keras 3.3-3.4)"),
+    "step-times-replicas": (
+        "Keras %s's fit under a strategy sums the replicas' gradients of "
+        "losses it never divided by the number of replicas, so every step, "
+        "penalty included, is applied num_replicas times (keras-team/keras"
+        "#19891, Keras 3.5-3.7, fixed in 3.8 by keras-team/keras#20609; "
+        "on Keras 3.3-3.4 too once the gradients are summed, as "
+        "compat_reg.optimizers do)"),
+}
+
+
+def _is_loop(trace):
+    return bool(trace.env.get("strategy")) and trace.backend.endswith(
+        ":tf2-keras")
+
+
+def _is_fit(trace):
+    return bool(trace.env.get("strategy")) and trace.backend.endswith(
+        ":tf2-fit")
+
+
+def _strategy_of(trace):
+    return trace.backend.split(":", 1)[0]
+
+
+def replica_cause(trace, replicas):
+    """The diagnosis of a custom loop that applies the penalty ``replicas``
+    times: it added the unscaled penalty on every replica."""
+    return ("%s adds the whole penalty on each of its %d replicas and the "
+            "replicas' gradients are summed, so the penalty is applied %dx "
+            "(the replica factor): scale it per replica with "
+            "compat_reg.scale_regularization_loss(penalty) or "
+            "compat_reg.get_regularization_loss(model, per_replica=True) "
+            "(TF2's tf.nn.scale_regularization_loss)" % (
+                trace.name, replicas, replicas))
+
+
+def explain(result, probes=None):
+    """Check what only a distributed run can get wrong, and name the
+    distributed cause of a failed Comparison, in place; returns it.
+
+    * a trace whose replicas' copies of the weights differ after training
+      fails (``replica_spread``: the replicas fell out of sync);
+    * a custom loop whose penalty reaches the optimizer ``replicas`` times
+      (or 1/``replicas`` times, seen from the other side) did not scale it
+      per replica (the generic "counted twice" cause is replaced);
+    * ``fit`` under a strategy whose one-step ``fit_probe`` is off: Keras'
+      fit under that strategy, not the port (replaces the generic drift).
+    """
+    probes = probes or {}
+    cand, ref = result.candidate, result.reference
+    for trace in (cand, ref):
+        for key, what in (("replica_spread", "the replicas' copies of the "
+                           "weights in one process"),
+                          ("worker_spread", "the workers' curves or weights")):
+            spread = trace.env.get(key) or 0.0
+            if spread > 0.0:
+                cause = sync_cause()
+                result.fail("%s: %s differ by %.3g after training" % (
+                    trace.name, what, spread))
+                result.diagnoses[:] = [cause] + [
+                    d for d in result.diagnoses
+                    if d != cause and "drift from step" not in d]
+                limit = upstream_limit(_strategy_of(trace), "sync")
+                if limit and _correct_ports(result):
+                    result.mark_unsupported(limit, cause)
+    if result.ok or result.limit:
+        return result
+    if result.effective_ratio is not None and result.penalty_ratio:
+        minimised = result.effective_ratio / result.penalty_ratio
+        for trace, factor in ((cand, minimised),
+                              (ref, 1.0 / minimised if minimised else 0.0)):
+            replicas = trace.env.get("replicas") or 1
+            if _is_loop(trace) and replicas > 1 and _close(factor, replicas):
+                result.diagnoses[:] = [d for d in result.diagnoses if not (
+                    "counted twice" in d or "carries" in d)]
+                result.diagnoses.insert(0, replica_cause(trace, replicas))
+                return result
+    for trace in (cand, ref):
+        if not _is_fit(trace):
+            continue
+        cause = fit_cause(probes.get(_strategy_of(trace)),
+                          trace.env.get("strategy"))
+        if cause:
+            result.diagnoses[:] = [d for d in result.diagnoses
+                                   if "drift from step" not in d]
+            result.diagnoses.insert(0, cause)
+            limit = upstream_limit(_strategy_of(trace), "fit")
+            if limit and _correct_ports(result):
+                result.mark_unsupported(limit, cause)
+            return result
+    return result
+
+
+def _correct_ports(result):
+    """Both traces of a row come from the correct port (a wrong port's row
+    fails even where an upstream limit would explain it too)."""
+    return all(t.port.get("name") in ("correct", None)
+               for t in (result.candidate, result.reference))
+
+
+def upstream_limit(strategy, what):
+    """The ``_compat`` fact saying that this Keras cannot do ``what`` under
+    ``strategy`` for an upstream bug (not the port), or None. ``what``:
+    ``fit-raises`` (Keras 3's fit under MultiWorkerMirroredStrategy,
+    ``MULTIWORKER_FIT``), ``fit`` (one fit step under MirroredStrategy on
+    Keras 3.3-3.7, ``MIRRORED_FIT`` and ``FIT_CAUSES``) or ``sync`` (a Keras
+    optimizer that does not sum the replicas' gradients, Keras 3.0-3.4,
+    ``OPTIMIZER_SUMS_REPLICA_GRADIENTS``). Rows they explain read
+    ``unsupported here``."""
+    from compat_reg import _compat
+    if what == "fit-raises" and strategy == "multiworker" and (
+            _compat.MULTIWORKER_FIT == "raises"):
+        return "compat_reg._compat.MULTIWORKER_FIT = 'raises'"
+    if what == "fit" and strategy == "mirrored" and (
+            _compat.MIRRORED_FIT_EXACT_OPTIMIZERS in FIT_CAUSES):
+        return "compat_reg._compat.MIRRORED_FIT = %r" % (
+            _compat.MIRRORED_FIT_EXACT_OPTIMIZERS,)
+    if what == "sync" and not _compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS:
+        return "compat_reg._compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS = False"
+    return None
+
+
+def sync_cause():
+    """Why the replicas of a strategy end with different weights."""
+    from compat_reg import _compat
+    if not _compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS:
+        return ("Keras %s's optimizer does not sum the replicas' gradients "
+                "under tf.distribute: each replica applies only its own "
+                "gradient to its own copy of the weights, which drift apart "
+                "(compat_reg._compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS = False;"
+                " keras-team/keras#19308, fixed in Keras 3.5 by keras-team/"
+                "keras#19969; compat_reg.optimizers inherit it). Not the port:"
+                " use Keras >= 3.5, tf_keras, or sum the gradients with "
+                "tf.distribute.get_replica_context().all_reduce('sum', grads) "
+                "before apply_gradients on Keras 3.0-3.4 only" %
+                _compat.KERAS_VERSION)
+    return ("the replicas fell out of sync: they applied different updates "
+            "to their copies of the weights")
+
+
+def fit_cause(probe, strategy_class="MirroredStrategy"):
+    """The diagnosis a ``fit_probe`` result supports, or None if one fit
+    step under the strategy equals one device's (to ``tolerances.RATIO``)."""
+    from compat_reg import _compat
+    if not probe or probe.get("error"):
+        return None
+    data, penalty = probe["data"], probe.get("penalty")
+    if all(p["difference"] <= tol.RATIO for p in (data, penalty) if p):
+        return None
+    measured = ("one SGD step of fit under %s on the first batch, against one"
+                " device: the data loss's part %.3gx (differs by %.3g), the "
+                "penalty's part %s" % (
+                    strategy_class, data["ratio"], data["difference"],
+                    "%.3gx (differs by %.3g)" % (
+                        penalty["ratio"], penalty["difference"])
+                    if penalty else "- (no penalty)"))
+    # the probe and the harness's fit train with compat_reg.optimizers
+    behaviour = _compat.MIRRORED_FIT_EXACT_OPTIMIZERS
+    known = FIT_CAUSES.get(behaviour)
+    if known:
+        return ("%s: %s (compat_reg._compat.MIRRORED_FIT = %r). Not the port:"
+                " train with a custom loop, or a Keras without it" % (
+                    measured, known % _compat.KERAS_VERSION, behaviour))
+    return "%s: Keras %s's fit under the strategy, not the port" % (
+        measured, _compat.KERAS_VERSION)
+
+
+def fit_error_cause(strategy):
+    """Why ``fit`` could not train under ``strategy`` on this Keras."""
+    from compat_reg import _compat
+    if strategy == "multiworker" and _compat.MULTIWORKER_FIT == "raises":
+        return ("Keras %s's fit does not run under MultiWorkerMirroredStrategy"
+                " (compat_reg._compat.MULTIWORKER_FIT = 'raises'; "
+                "keras-team/keras#20585, tensorflow/tensorflow#72388): not the"
+                " port. Train multi-worker with a custom loop (scale the "
+                "penalty per replica), or with tf_keras (TF_USE_LEGACY_KERAS=1)"
+                % _compat.KERAS_VERSION)
+    return "fit raised under %s on Keras %s (see the error)" % (
+        registry.STRATEGIES[strategy].cls, _compat.KERAS_VERSION)
+
+
+def failed_comparison(workload, backend, error, reference, optimizers="exact"):
+    """A failed row for a ``fit`` job that raised: no curves, the error and
+    its cause (``fit_error_cause``)."""
+    strategy = backend.split(":", 1)[0]
+    env = trace_mod.env_record(backend, optimizers)
+    env["strategy"] = registry.STRATEGIES[strategy].cls
+    stub = trace_mod.Trace(
+        env, collections.OrderedDict([("name", workload.name),
+                                      ("config", workload.config)]),
+        collections.OrderedDict(), dict((k, []) for k in CURVES), {},
+        collections.OrderedDict())
+    result = Comparison(stub, reference)
+    cause = fit_error_cause(strategy)
+    result.fail("%s could not train: %s" % (backend, error), cause)
+    limit = upstream_limit(strategy, "fit-raises")
+    if limit:
+        result.mark_unsupported(limit, cause)
+    return result
+
+
+def describe_probe(strategy, probe):
+    """One line about a ``fit_probe`` result."""
+    from compat_reg import _compat
+    if not probe:
+        return "%s: fit probe not run" % strategy
+    if probe.get("error"):
+        return "%s fit probe: fit raised %s" % (strategy, probe["error"])
+    penalty = probe.get("penalty")
+    return ("%s fit probe (one SGD step, first batch, vs one device): data "
+            "loss's part %.4fx, penalty's part %s; MIRRORED_FIT=%s, "
+            "MULTIWORKER_FIT=%s" % (
+                strategy, probe["data"]["ratio"],
+                "%.4fx" % penalty["ratio"] if penalty else "-",
+                _compat.MIRRORED_FIT_EXACT_OPTIMIZERS, _compat.MULTIWORKER_FIT))

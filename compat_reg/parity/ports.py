@@ -3,13 +3,12 @@
 A ``Port`` holds the choices a team makes when moving TF1 training code to
 TF2. ``Port()`` is the correct port (compat_reg regularizers, the penalty
 added once, the workload's optimizer settings, the same initial weights).
-``WRONG_PORTS`` reproduces the usual mistakes, so that the harness can show
-it catches them and names the cause (``--port NAME`` on the CLI).
+The wrong ports of ``registry.PORTS`` reproduce the usual mistakes from
+these parts, so that the harness can show it catches them and names the
+cause (``--port NAME`` on the CLI).
 """
 
 from __future__ import absolute_import, division, print_function
-
-import collections
 
 
 def compat_regularizer(reg):
@@ -63,13 +62,16 @@ class Port(object):
         runs it in inference mode, in ``fit`` too).
       initial: ``(workload, keras_port) -> arrays`` for the Keras weights
         (default: the workload's initial weights).
+      scale_penalty: under a strategy, the custom loop scales the penalty
+        per replica (``compat_reg.scale_regularization_loss``); False adds
+        the whole penalty on every replica.
       name: a label stored in the trace.
     """
 
     def __init__(self, regularizer=compat_regularizer, add_penalty=True,
                  manual_add=False, optimizer=None, copy_init=True,
                  inference_mode=False, freeze_batch_norm=False, initial=None,
-                 name="correct"):
+                 scale_penalty=True, name="correct"):
         self.regularizer = regularizer
         self.add_penalty = add_penalty
         self.manual_add = manual_add
@@ -78,6 +80,7 @@ class Port(object):
         self.inference_mode = inference_mode
         self.freeze_batch_norm = freeze_batch_norm
         self._initial = initial
+        self.scale_penalty = scale_penalty
         self.name = name
 
     def initial(self, workload, keras_port):
@@ -114,31 +117,7 @@ def swapped_checkpoint_names(workload, keras_port):
         "conv1/BatchNorm/gamma": "conv1_bn/beta"})
 
 
-WRONG_PORTS = collections.OrderedDict([
-    ("l2-unhalved", lambda: Port(regularizer=keras_unhalved_regularizer,
-                                 name="l2-unhalved")),
-    ("no-penalty", lambda: Port(add_penalty=False, name="no-penalty")),
-    ("fit-double", lambda: Port(manual_add=True, name="fit-double")),
-    ("adam-eps-default", lambda: Port(
-        optimizer=keras_default_epsilon_optimizer, name="adam-eps-default")),
-    ("fresh-init", lambda: Port(copy_init=False, name="fresh-init")),
-    ("bn-inference", lambda: Port(inference_mode=True, freeze_batch_norm=True,
-                                  name="bn-inference")),
-    ("checkpoint-swapped", lambda: Port(initial=swapped_checkpoint_names,
-                                        name="checkpoint-swapped")),
-    # Keras SGD(momentum) under the spec's schedule (convnet_bn)
-    ("momentum-schedule", lambda: Port(optimizer=_native("momentum-schedule"),
-                                       name="momentum-schedule")),
-    # Keras AdamW given contrib's weight_decay as is, not weight_decay / lr
-    ("wd-no-lr", lambda: Port(optimizer=_native("wd-no-lr-mapping"),
-                              name="wd-no-lr")),
-    # Keras AdamW decaying the biases too (no exclude_from_weight_decay)
-    ("wd-on-biases", lambda: Port(optimizer=_native("wd-on-biases"),
-                                  name="wd-on-biases")),
-])
-
-
-def _native(wrong):
+def native(wrong):
     """WRONG: the straight native-Keras port of an optimizer spec (see
     ``compat_reg.optimizers.keras_native``'s ``wrong``)."""
     def make(spec):
@@ -146,13 +125,3 @@ def _native(wrong):
         return optimizers.keras_native(spec, wrong=wrong)
     return make
 
-
-def get(name):
-    """``Port()`` for ``"correct"``/None, else a ``WRONG_PORTS`` entry."""
-    if name in (None, "correct"):
-        return Port()
-    try:
-        return WRONG_PORTS[name]()
-    except KeyError:
-        raise KeyError("unknown port %r; known: correct, %s" % (
-            name, ", ".join(WRONG_PORTS))) from None

@@ -1,20 +1,30 @@
-"""The ``tf2-keras`` and ``tf2-fit`` backends: a Keras model trained two ways.
+"""The ``tf2-keras`` and ``tf2-fit`` backends: a Keras model trained two ways,
+on one device or under a ``tf.distribute`` strategy (``strategy``; None: no
+strategy, the plain path).
 
 ``train_loop``: a ``tf.function`` custom loop minimising the Keras loss plus
-``compat_reg.get_regularization_loss(model)``. ``train_fit``: ``model.fit``,
-one call per epoch over that epoch's batches in order, recording the true
-loss of every step (not Keras' running mean): the compiled loss is wrapped
-to store the value ``fit`` computed, and the model's penalty is read just
-before each step; ``fit`` adds ``model.losses`` itself.
+``compat_reg.get_regularization_loss(model)``; under a strategy the step
+runs in ``strategy.run``, each replica averaging its data loss over the
+*global* batch (``tf.nn.compute_average_loss``) and adding the penalty
+scaled by ``compat_reg.scale_regularization_loss`` (the replicas' gradients
+are summed). ``train_fit``: ``model.fit``, one call per epoch over that
+epoch's batches in order, recording the true loss of every step (not
+Keras' running mean): on one device the compiled loss is wrapped to store
+the value ``fit`` computed; under a strategy (where Keras refuses a wrapped
+loss) a callback computes the global batch's data loss before the step.
+The model's penalty is read just before each step; ``fit`` adds
+``model.losses`` itself. Replica ``r`` gets rows ``[r*n, (r+1)*n)`` of every
+global batch, ``n`` = batch / replicas.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import collections
+import contextlib
 
 import numpy as np
 
-from compat_reg.parity import evaluation
+from compat_reg.parity import evaluation, ports
 
 
 def mlp_model(config, regularizer, init=None, seed=0):
@@ -56,12 +66,29 @@ def copy_weights(variables, values):
         variable.assign(value)
 
 
+def scope(strategy):
+    """``strategy.scope()``, or an empty context for no strategy."""
+    return strategy.scope() if strategy is not None else contextlib.ExitStack()
+
+
+def build(optimizer, variables, strategy):
+    """Under a strategy, create a Keras optimizer's variables now, in its
+    scope, so that none is created in a replica (a TF1 optimizer creates its
+    own); on one device the optimizer builds itself on its first step."""
+    import tensorflow as tf
+    from compat_reg import _compat
+    if strategy is not None and not isinstance(
+            optimizer, tf.compat.v1.train.Optimizer):
+        _compat.build_optimizer(optimizer, variables)
+
+
 def _port_loss():
     from compat_reg import _compat
     return _compat.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def _evaluate(model, data, per_epoch):
+def evaluate(model, data, per_epoch):
+    """Append the epoch's test loss, test and train accuracy."""
     test_logits = model(data.x_test, training=False)
     per_epoch["test_loss"].append(
         float(evaluation.cross_entropy(data.y_test, test_logits)))
@@ -71,7 +98,8 @@ def _evaluate(model, data, per_epoch):
         evaluation.accuracy(data.y_train, model(data.x_train, training=False)))
 
 
-def _empty():
+def empty_curves():
+    """``(curves, per_epoch)``: the empty lists of a trace's curves."""
     curves = collections.OrderedDict(
         (k, []) for k in ("data_loss", "reg_loss", "total_loss"))
     per_epoch = collections.OrderedDict(
@@ -83,9 +111,41 @@ def _snapshot(variables):
     return [np.array(v.numpy()) for v in variables]
 
 
+def replica_values(strategy, xb, yb):
+    """Per-replica ``(x, y)``: replica r gets rows [r*n, (r+1)*n) of the
+    global batch, n = batch / replicas (in every worker process)."""
+    import tensorflow as tf
+    replicas = strategy.num_replicas_in_sync
+    if len(xb) % replicas:
+        raise ValueError("a global batch of %d does not split into %d "
+                         "replicas" % (len(xb), replicas))
+    size = len(xb) // replicas
+
+    def value(context):
+        start = context.replica_id_in_sync_group * size
+        return (tf.constant(xb[start:start + size]),
+                tf.constant(yb[start:start + size]))
+
+    return strategy.experimental_distribute_values_from_function(value)
+
+
+def replica_spread(strategy, variables):
+    """Largest absolute difference between the local copies of any variable
+    (0.0 when the replicas of this process are in sync)."""
+    from compat_reg import _compat
+    worst = 0.0
+    for variable in variables:
+        copies = [np.asarray(c.numpy()) for c in
+                  strategy.experimental_local_results(
+                      _compat.tf_variable(variable))]
+        for copy in copies[1:]:
+            worst = max(worst, float(np.max(np.abs(copy - copies[0]))))
+    return worst
+
+
 def train_loop(model, variables, data, batch_order, optimizer,
                add_penalty=True, tracked=None, before_step=None,
-               training=True):
+               training=True, strategy=None, scale_penalty=True):
     """Custom ``tf.function`` loop; returns (curves, per_epoch, start, final).
 
     ``variables`` are trained; ``tracked`` (default: ``variables``) are the
@@ -93,52 +153,102 @@ def train_loop(model, variables, data, batch_order, optimizer,
     included). ``before_step(epoch, step)`` runs before each step (the
     dropout masks). ``add_penalty=False`` reproduces a port that never adds
     the penalty (still measured and recorded as ``reg_loss``);
-    ``training=False`` one that calls the model in inference mode.
+    ``training=False`` one that calls the model in inference mode;
+    ``scale_penalty=False`` one that adds the whole penalty on every replica
+    of ``strategy``. Recorded per step: the (global) batch's mean data loss,
+    the model's penalty, and what the (summed) gradients minimised.
     """
     import tensorflow as tf
+    from compat_reg import _compat, losses
     loss_fn = _port_loss()
+    global_batch = batch_order.shape[2]
 
-    @tf.function
-    def step(x, y):
+    def replica_step(x, y):
         with tf.GradientTape() as tape:
             logits = model(x, training=training)
-            data_loss = loss_fn(y, logits)
+            if strategy is None:
+                data_loss = loss_fn(y, logits)
+            else:
+                data_loss = tf.nn.compute_average_loss(
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(
+                        labels=y, logits=logits),
+                    global_batch_size=global_batch)
             penalty = evaluation.model_regularization_loss(model)
-            total = data_loss + penalty if add_penalty else data_loss
+            added = (losses.scale_regularization_loss(penalty)
+                     if strategy is not None and scale_penalty else penalty)
+            total = data_loss + added if add_penalty else data_loss
         grads = tape.gradient(total, variables)
         optimizer.apply_gradients(zip(grads, variables))
         return data_loss, penalty, total
 
+    if strategy is None:
+        step = tf.function(replica_step)
+
+        def inputs(xb, yb):
+            return tf.constant(xb), tf.constant(yb)
+    else:
+        @tf.function
+        def step(x, y):
+            data_loss, penalty, total = _compat.strategy_run(
+                strategy, replica_step, args=(x, y))
+            add, mean = tf.distribute.ReduceOp.SUM, tf.distribute.ReduceOp.MEAN
+            return (strategy.reduce(add, data_loss, axis=None),
+                    strategy.reduce(mean, penalty, axis=None),
+                    strategy.reduce(add, total, axis=None))
+
+        def inputs(xb, yb):
+            return replica_values(strategy, xb, yb)
+
     tracked = variables if tracked is None else tracked
-    curves, per_epoch = _empty()
+    curves, per_epoch = empty_curves()
     start = _snapshot(tracked)
     for epoch in range(batch_order.shape[0]):
         for i, (xb, yb) in enumerate(evaluation.batches(data, batch_order,
                                                         epoch)):
             if before_step is not None:
                 before_step(epoch, i)
-            values = step(tf.constant(xb), tf.constant(yb))
+            values = step(*inputs(xb, yb))
             for key, value in zip(curves, values):
                 curves[key].append(float(value))
-        _evaluate(model, data, per_epoch)
+        evaluate(model, data, per_epoch)
     return curves, per_epoch, start, _snapshot(tracked)
 
 
-def train_fit(model, variables, data, batch_order, optimizer,
-              manual_add=False, tracked=None, before_step=None):
-    """``model.fit`` per epoch; returns (curves, per_epoch, start, final).
+def epoch_dataset(data, rows, batch, shard=True):
+    """One epoch's batches for ``fit``; ``shard``: sharded by data, so each
+    worker of a multi-worker run takes its part of every global batch."""
+    import tensorflow as tf
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (data.x_train[rows.reshape(-1)], data.y_train[rows.reshape(-1)])
+    ).batch(batch)
+    if not shard:
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA)
+    return dataset.with_options(options)
 
-    ``tracked`` and ``before_step`` as in ``train_loop`` (``variables`` are
-    what ``fit`` trains: the model's trainable weights). ``manual_add=True``
-    reproduces a port whose compiled loss adds the model's penalty by hand
-    although ``fit`` already adds ``model.losses``.
-    """
+
+def _fit_loss(model, manual_add, strategy, seen):
+    """The compiled loss of ``train_fit``. One device: wrapped to store in
+    ``seen`` what ``fit`` computed (the port's loss and the data loss).
+    Under a strategy the loss object itself (Keras 2 refuses a Loss called
+    inside a wrapper there: its reduction would be ambiguous), or with
+    ``manual_add`` a per-example loss plus the penalty (``fit``'s own mean
+    over the batch keeps the penalty whole)."""
     import tensorflow as tf
     from compat_reg import _compat
     keras = _compat.keras
     port_loss = _port_loss()
-    seen = {"port": tf.Variable(0.0, trainable=False),
-            "data": tf.Variable(0.0, trainable=False)}
+    if strategy is not None:
+        if not manual_add:
+            return port_loss
+
+        def per_example(y_true, y_pred):
+            return keras.losses.sparse_categorical_crossentropy(
+                y_true, y_pred, from_logits=True) + (
+                    evaluation.model_regularization_loss(model))
+        return per_example
 
     def recorded_loss(y_true, y_pred):
         value = port_loss(y_true, y_pred)
@@ -151,11 +261,34 @@ def train_fit(model, variables, data, batch_order, optimizer,
         # loop, which fetches only the loss (no automatic control deps there)
         with tf.control_dependencies(recorded):
             return tf.identity(value)
+    return recorded_loss
 
-    curves, per_epoch = _empty()
+
+def train_fit(model, variables, data, batch_order, optimizer,
+              manual_add=False, tracked=None, before_step=None, strategy=None):
+    """``model.fit`` per epoch (under ``strategy.scope()`` given a
+    strategy); returns (curves, per_epoch, start, final).
+
+    ``tracked`` and ``before_step`` as in ``train_loop`` (``variables`` are
+    what ``fit`` trains: the model's trainable weights). ``manual_add=True``
+    reproduces a port whose compiled loss adds the model's penalty by hand
+    although ``fit`` already adds ``model.losses``. Recorded per step: the
+    data loss, the penalty before the step, and as total what ``fit``
+    minimised on one device (the compiled loss plus the penalty); under a
+    strategy what the port asks ``fit`` to minimise (data loss plus the
+    penalty, twice with ``manual_add``): whether ``fit`` minimises that is
+    what the curves then show.
+    """
+    import tensorflow as tf
+    from compat_reg import _compat
+    keras = _compat.keras
+    seen = {"port": tf.Variable(0.0, trainable=False),
+            "data": tf.Variable(0.0, trainable=False)}
+    curves, per_epoch = empty_curves()
 
     class Recorder(keras.callbacks.Callback):
-        """Reads the penalty before each step and the loss after it."""
+        """Reads the penalty before each step and the loss after it (under
+        a strategy: the global batch's data loss before it)."""
 
         epoch = 0
 
@@ -163,26 +296,84 @@ def train_fit(model, variables, data, batch_order, optimizer,
             if before_step is not None:
                 before_step(self.epoch, batch)
             self.penalty = float(evaluation.model_regularization_loss(model))
+            if strategy is not None:
+                rows = batch_order[self.epoch][batch]
+                data_loss = float(evaluation.cross_entropy(
+                    tf.constant(data.y_train[rows]),
+                    model(data.x_train[rows], training=False)))
+                self.record(data_loss, np.float32(data_loss) + np.float32(
+                    self.penalty) * np.float32(2 if manual_add else 1))
 
         def on_train_batch_end(self, batch, logs=None):
-            data_loss = float(seen["data"].numpy())
+            if strategy is None:
+                # what fit minimised: the compiled loss plus model.losses
+                self.record(float(seen["data"].numpy()), np.float32(
+                    seen["port"].numpy()) + np.float32(self.penalty))
+
+        def record(self, data_loss, total):
             curves["data_loss"].append(data_loss)
             curves["reg_loss"].append(self.penalty)
-            # what fit minimised: the compiled loss plus model.losses
-            curves["total_loss"].append(float(
-                np.float32(seen["port"].numpy()) + np.float32(self.penalty)))
+            curves["total_loss"].append(float(total))
 
-    model.compile(optimizer=optimizer, loss=recorded_loss,
-                  **_compat.compile_without_xla())
+    with scope(strategy):
+        model.compile(optimizer=optimizer,
+                      loss=_fit_loss(model, manual_add, strategy, seen),
+                      **_compat.compile_without_xla())
     tracked = variables if tracked is None else tracked
     start = _snapshot(tracked)
     recorder = Recorder()
     for epoch in range(batch_order.shape[0]):
         recorder.epoch = epoch
-        rows = batch_order[epoch].reshape(-1)
-        dataset = tf.data.Dataset.from_tensor_slices(
-            (data.x_train[rows], data.y_train[rows])).batch(batch_order.shape[2])
-        model.fit(dataset, epochs=1, verbose=0, shuffle=False,
-                  callbacks=[recorder])
-        _evaluate(model, data, per_epoch)
+        model.fit(epoch_dataset(data, batch_order[epoch], batch_order.shape[2],
+                                shard=strategy is not None),
+                  epochs=1, verbose=0, shuffle=False, callbacks=[recorder])
+        evaluate(model, data, per_epoch)
     return curves, per_epoch, start, _snapshot(tracked)
+
+
+def _no_regularizer(reg):
+    del reg
+
+
+def fit_probe(strategy, workload):
+    """One SGD step of ``fit`` on the first batch, under ``strategy`` and on
+    one device, with the workload's penalty and without: how the step under
+    the strategy compares, split into the data loss's part (the step without
+    a penalty) and the penalty's part (with minus without).
+
+    Returns ``{"data": {"ratio", "difference"}, "penalty": ... or None}``:
+    ``ratio`` is ||strategy step|| / ||one-device step|| over all weights,
+    ``difference`` ||strategy - one device|| / ||one device||.
+    """
+    from compat_reg import _compat, optimizers
+    keras = _compat.keras
+    rows = workload.batch_order[0][0]
+    spec = {"optimizer": "sgd", "lr": workload.config["lr"]}
+
+    def step(on, regularizer):
+        keras.backend.clear_session()
+        with scope(on):
+            model = mlp_model(workload.config, regularizer, workload.init)
+            optimizer = optimizers.get(spec)
+            build(optimizer, model.trainable_weights, on)
+            model.compile(optimizer=optimizer, loss=_port_loss(),
+                          **_compat.compile_without_xla())
+        model.fit(epoch_dataset(workload.data, rows[None, :], len(rows)),
+                  epochs=1, verbose=0, shuffle=False)
+        return np.concatenate([(np.asarray(v.numpy()) - np.asarray(w)).ravel()
+                               for v, w in zip(model.trainable_weights,
+                                               workload.init)])
+
+    def compare(got, want):
+        norm = float(np.linalg.norm(want))
+        return collections.OrderedDict([
+            ("ratio", float(np.linalg.norm(got)) / norm),
+            ("difference", float(np.linalg.norm(got - want)) / norm)])
+
+    plain = [step(on, _no_regularizer) for on in (strategy, None)]
+    result = collections.OrderedDict([("data", compare(*plain)),
+                                      ("penalty", None)])
+    if workload.config.get("reg"):
+        full = [step(on, ports.compat_regularizer) for on in (strategy, None)]
+        result["penalty"] = compare(full[0] - plain[0], full[1] - plain[1])
+    return result

@@ -16,8 +16,9 @@ import os
 
 import numpy as np
 
-from compat_reg import convention, golden_files
-from compat_reg.parity import finite
+from compat_reg import golden_files
+from compat_reg.parity import finite, models, registry
+
 
 def golden_dir():
     """The ``golden`` folder shipped inside the package."""
@@ -73,7 +74,6 @@ class Workload(object):
     def variable_names(self):
         """Canonical (TF1) names of the model's variables, in order
         (``dense_<i>/kernel``, ``dense_<i>/bias`` for an MLP)."""
-        from compat_reg.parity import models
         return models.variable_names(self.config)
 
     def truncated(self, epochs):
@@ -293,44 +293,9 @@ def validate(workload, sources=None):
     return workload
 
 
-# adam_l2 states TF1's epsilon explicitly, as its TF1 code did.
-ADAM_EPSILON = convention.OPTIMIZER["adam"].defaults["epsilon"]
-
-GOLDEN_CASES = ("sgd_none", "sgd_l2", "momentum_l1_l2")
-
-# What real models add (no golden file: their reference is the tf1-graph
-# backend, whose run on real TF 1.15 the tf1 env records). Each uses the
-# digits data and sgd_l2's batch order; ``init`` None keeps sgd_l2's initial
-# weights, else ``models.numpy_init(config, init)``.
-DERIVED = collections.OrderedDict([
-    # the sgd_l2 MLP with TF1's AdamOptimizer(0.001, epsilon=1e-8)
-    ("adam_l2", (None, dict(optimizer="adam", lr=0.001, epsilon=ADAM_EPSILON))),
-    # ... and its learning rate on exponential_decay(global_step)
-    ("adam_exp_decay", (None, dict(
-        optimizer="adam", lr=0.002, epsilon=ADAM_EPSILON, schedule=dict(
-            kind="exponential_decay", decay_steps=44, decay_rate=0.5,
-            staircase=False)))),
-    # contrib's AdamWOptimizer(weight_decay=1e-4) decaying kernels only, no
-    # L2 penalty: decoupled weight decay in place of it
-    ("adamw", (None, dict(
-        optimizer="adamw", lr=0.001, epsilon=ADAM_EPSILON, weight_decay=1e-4,
-        decay_biases=False, reg=None))),
-    # a conv net with batch norm and dropout, momentum with a rate drop after
-    # the first epoch (piecewise_constant on global_step)
-    ("convnet_bn", (4, dict(
-        model="convnet", image=[8, 8, 1], filters=4, kernel_size=3, classes=10,
-        batch_norm=dict(decay=0.9, epsilon=0.001), dropout=0.25,
-        dropout_seed=5, reg=["l2", 0.001], bias_reg=False, sizes=None,
-        activation="relu", optimizer="momentum", lr=0.05, momentum=0.9,
-        epochs=2, schedule=dict(kind="piecewise_constant", boundaries=[44],
-                                values=[0.05, 0.005])))),
-    # the same model fine-tuned from a checkpoint written by TF 1.15 (one
-    # epoch of it, tf1_checkpoints/make_convnet_bn.py): every variable, the
-    # moving statistics included, starts from the checkpoint
-    ("convnet_from_checkpoint", ("checkpoint", dict(
-        init_checkpoint="convnet_bn", epochs=1, schedule=None))),
-])
-BUILTIN = GOLDEN_CASES + tuple(DERIVED)
+# The built-in workloads' names (their entries: ``registry.WORKLOADS``).
+BUILTIN = tuple(registry.WORKLOADS)
+GOLDEN_CASES = registry.GOLDEN_CASES
 
 
 def checkpoint_path(name):
@@ -343,34 +308,27 @@ def _checkpoint_init(config):
     """The initial arrays of ``config``'s model: the checkpoint's values of
     its TF1 variable names (what ``tf.train.Saver.restore`` gives TF1)."""
     import tensorflow as tf
-    from compat_reg.parity import models
     reader = tf.train.load_checkpoint(checkpoint_path(config["init_checkpoint"]))
     return [reader.get_tensor(name) for name in models.variable_names(config)]
 
 
 def builtin(name):
-    """A built-in workload by name (see ``BUILTIN``)."""
-    if name in GOLDEN_CASES:
+    """A built-in workload by name (an entry of ``registry.WORKLOADS``)."""
+    entry = registry.WORKLOADS.get(name)
+    if entry is None:
+        raise KeyError("unknown workload %r; built-in: %s" % (
+            name, ", ".join(BUILTIN)))
+    if entry.base is None:
         return from_golden(os.path.join(golden_dir(), "train_%s.json" % name))
-    if name in DERIVED:
-        from compat_reg.parity import models
-        seed, changes = DERIVED[name]
-        if seed == "checkpoint":
-            work = builtin("convnet_bn").with_config(**changes)
-            work.batch_order = work.batch_order[:changes["epochs"]]
-            work.init = _checkpoint_init(work.config)
-            work.name = name
-            return validate(work)
-        base = builtin("sgd_l2")
-        work = base.with_config(**changes)
-        if "epochs" in changes:
-            work.batch_order = work.batch_order[:changes["epochs"]]
-        if seed is not None:
-            work.config["init_seed"] = seed
-            work.init = models.numpy_init(work.config, seed)
-        work.name = name
-        work.golden_path = None
-        work.reference = "tf1-graph"
-        return validate(work)
-    raise KeyError("unknown workload %r; built-in: %s" % (
-        name, ", ".join(BUILTIN)))
+    work = builtin(entry.base).with_config(**entry.changes)
+    if "epochs" in entry.changes:
+        work.batch_order = work.batch_order[:entry.changes["epochs"]]
+    if entry.init == "checkpoint":
+        work.init = _checkpoint_init(work.config)
+    elif entry.init is not None:
+        work.config["init_seed"] = entry.init
+        work.init = models.numpy_init(work.config, entry.init)
+    work.name = name
+    work.golden_path = None
+    work.reference = "tf1-graph"
+    return validate(work)

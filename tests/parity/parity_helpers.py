@@ -16,12 +16,12 @@ def require(backend):
         pytest.skip("%s is not offered on this TensorFlow" % backend)
 
 
-def main(argv, capsys):
+def main(argv, capsys=None):
     """``compat-reg parity ARGV`` in this process: (exit status, stdout,
-    stderr)."""
+    stderr; None without ``capsys``)."""
     out = io.StringIO()
     code = cli.main(argv, out=out)
-    return code, out.getvalue(), capsys.readouterr().err
+    return code, out.getvalue(), (capsys.readouterr().err if capsys else None)
 
 
 def golden_copy(folder, name="sgd_l2"):

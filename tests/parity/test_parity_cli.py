@@ -1,19 +1,12 @@
 """The ``compat-reg parity`` command line, through ``cli.main``."""
 
-import io
 import json
 import os
 
 import pytest
 
 from compat_reg.parity import cli, trace, workloads
-from parity_helpers import require
-
-
-def _main(argv):
-    out = io.StringIO()
-    code = cli.main(argv, out=out)
-    return code, out.getvalue()
+from parity_helpers import main, require
 
 
 def test_help_exits_zero(capsys):
@@ -27,7 +20,7 @@ def test_help_exits_zero(capsys):
 def test_run_one_epoch_agrees(tmp_path):
     require("tf2-keras")
     report = str(tmp_path / "report.json")
-    code, text = _main(["run", "--workload", "sgd_l2", "--epochs", "1",
+    code, text, _ = main(["run", "--workload", "sgd_l2", "--epochs", "1",
                         "--backend", "tf1-graph", "--backend", "tf2-keras",
                         "--json", report])
     assert code == 0, text
@@ -42,7 +35,7 @@ def test_run_one_epoch_agrees(tmp_path):
 
 def test_run_wrong_port_exits_one_with_cause():
     require("tf2-keras")
-    code, text = _main(["run", "--workload", "sgd_l2", "--epochs", "1",
+    code, text, _ = main(["run", "--workload", "sgd_l2", "--epochs", "1",
                         "--backend", "tf2-keras", "--port", "l2-unhalved"])
     assert code == 1
     assert "FAIL" in text and "without halving" in text
@@ -52,16 +45,16 @@ def test_record_compare_and_replay(tmp_path):
     require("tf2-keras")
     folder = tmp_path / "traces"
     for backend in ("tf1-graph", "tf2-keras"):
-        code, text = _main(["record", "--backend", backend, "--workload",
+        code, text, _ = main(["record", "--backend", backend, "--workload",
                             "momentum_l1_l2", "--epochs", "1", "--out",
                             str(folder / (backend + ".json"))])
         assert code == 0, text
     golden = os.path.join(workloads.golden_dir(), "train_momentum_l1_l2.json")
-    code, text = _main(["compare", str(folder), golden])
+    code, text, _ = main(["compare", str(folder), golden])
     assert code == 0, text
     assert "golden-tf1.15.5" in text  # the reference, named from its env
     assert text.count("momentum_l1_l2") >= 2
-    code, text = _main(["replay", golden, "--backend", "tf2-keras",
+    code, text, _ = main(["replay", golden, "--backend", "tf2-keras",
                         "--epochs", "1"])
     assert code == 0, text
 
@@ -69,13 +62,13 @@ def test_record_compare_and_replay(tmp_path):
 def test_compare_fails_on_a_tampered_trace(tmp_path):
     require("tf2-keras")
     path = str(tmp_path / "a.json")
-    assert _main(["record", "--backend", "tf2-keras", "--workload", "sgd_l2",
-                  "--epochs", "1", "--out", path])[0] == 0
+    assert main(["record", "--backend", "tf2-keras", "--workload", "sgd_l2",
+                 "--epochs", "1", "--out", path])[0] == 0
     tampered = trace.load(path)
     tampered.curves["total_loss"][10] *= 1.01  # 1e-2 > the 1e-3 bound
     tampered.env = dict(tampered.env, tox_env="tampered")
     tampered.save(str(tmp_path / "b.json"))
-    code, text = _main(["compare", str(tmp_path)])
+    code, text, _ = main(["compare", str(tmp_path)])
     assert code == 1
     assert "tampered" in text and "from step 10" in text
 
@@ -84,7 +77,7 @@ def test_plot_writes_png(tmp_path):
     pytest.importorskip("matplotlib")
     require("tf2-keras")
     png = str(tmp_path / "p.png")
-    code, text = _main(["run", "--workload", "sgd_none", "--epochs", "1",
+    code, text, _ = main(["run", "--workload", "sgd_none", "--epochs", "1",
                         "--backend", "tf2-keras", "--plot", png])
     assert code == 0, text
     with open(png, "rb") as handle:
@@ -92,6 +85,6 @@ def test_plot_writes_png(tmp_path):
 
 
 def test_unknown_workload_file_is_a_usage_error(tmp_path):
-    code, _ = _main(["record", "--backend", "tf1-graph", "--workload",
+    code, _, _ = main(["record", "--backend", "tf1-graph", "--workload",
                      "nope", "--out", str(tmp_path / "x.json")])
     assert code == 2

@@ -19,7 +19,8 @@ import time
 import numpy as np
 import pytest
 
-from compat_reg.parity import distributed, measure, tolerances, trace, workloads
+from compat_reg.parity import (distributed, measure, registry, runner,
+                               tolerances, trace, workloads)
 
 REASON = distributed.unavailable_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -50,9 +51,9 @@ def _spec():
     jobs = [distributed.job(_full(name), "tf2-keras") for name in GOLDEN]
     jobs += [distributed.job(_one_epoch(name), "tf2-fit") for name in GOLDEN]
     jobs += [distributed.job(_one_epoch("adam_l2"), backend)
-             for backend in distributed.STRATEGY_BACKENDS]
+             for backend in registry.STRATEGY_BACKENDS]
     jobs.append(distributed.job(_one_epoch("sgd_l2"), "tf2-keras",
-                                distributed.UNSCALED_PORT))
+                                registry.UNSCALED_PORT))
     return distributed.job_spec(jobs, probe=True)
 
 
@@ -90,7 +91,7 @@ def _spread(t):
 
 
 def _check_env(t, strategy):
-    assert t.env["strategy"] == distributed.STRATEGY_CLASSES[strategy]
+    assert t.env["strategy"] == registry.STRATEGIES[strategy].cls
     assert t.env["replicas"] == 2
     assert t.env["workers"] == (2 if strategy == "multiworker" else 1)
     if strategy == "multiworker":
@@ -110,7 +111,7 @@ def test_custom_loop_matches_golden_and_one_device(runs, strategy, name):
     assert got.env["penalty_scaling"] == "scale_regularization_loss"
     golden = trace.from_golden(_full(name).golden_path)
     for reference in (golden, _one_device(runs, name, "tf2-keras")):
-        result = distributed.explain(measure.measure(got, reference))
+        result = measure.explain(measure.measure(got, reference))
         assert result.ok, result.message()
         assert result.steps == 220
         assert result.max_curve <= tolerances.CURVE_EXACT
@@ -124,7 +125,7 @@ def test_mirrored_and_multiworker_agree(name):
     a = strategy_run("mirrored").traces[name][_label("mirrored", "tf2-keras")]
     b = strategy_run("multiworker").traces[name][
         _label("multiworker", "tf2-keras")]
-    result = distributed.explain(measure.measure(b, a))
+    result = measure.explain(measure.measure(b, a))
     assert result.ok, result.message()
     assert result.weights <= tolerances.WEIGHTS_EXACT
 
@@ -148,7 +149,7 @@ def test_multiworker_workers_hold_the_same_weights():
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_unscaled_penalty_is_wrong_by_the_replica_factor(runs, strategy):
     run = strategy_run(strategy)
-    port = distributed.UNSCALED_PORT
+    port = registry.UNSCALED_PORT
     bad = run.traces["sgd_l2"][_label(strategy, "tf2-keras", port)]
     assert bad.env["penalty_scaling"] == "unscaled"
     c = bad.curves
@@ -156,7 +157,7 @@ def test_unscaled_penalty_is_wrong_by_the_replica_factor(runs, strategy):
     minimised = (c["total_loss"][0] - c["data_loss"][0]) / c["reg_loss"][0]
     assert abs(minimised - 2) <= tolerances.RATIO
     one_device = _one_device(runs, "sgd_l2", "tf2-keras", epochs=1)
-    result = distributed.explain(measure.measure(bad, one_device))
+    result = measure.explain(measure.measure(bad, one_device))
     assert not result.ok
     assert "penalty is applied 2x (the replica factor)" in result.diagnoses[0]
     assert "scale_regularization_loss" in result.diagnoses[0]
@@ -189,7 +190,7 @@ def test_fit_under_strategy(runs, strategy, name):
         assert label not in run.traces.get(name, {})
         error = run.failed[(name, label)]["error"]
         assert error.startswith("ValueError")
-        result = distributed.failed_comparison(
+        result = measure.failed_comparison(
             _one_epoch(name), label, error, one_device)
         assert not result.ok and result.state == "unsupported here"
         assert result.limit == "compat_reg._compat.MULTIWORKER_FIT = 'raises'"
@@ -198,7 +199,7 @@ def test_fit_under_strategy(runs, strategy, name):
     got = run.traces[name][label]
     assert got.env["penalty_scaling"] == "fit"
     golden = trace.from_golden(_full(name).golden_path)
-    results = [distributed.explain(measure.measure(got, reference),
+    results = [measure.explain(measure.measure(got, reference),
                                    {strategy: run.probe})
                for reference in (golden, one_device)]
     if _fit_expected_exact(strategy):
@@ -230,7 +231,7 @@ def test_fit_probe_isolates_the_penalty(strategy):
     if behaviour == "exact":
         assert data["difference"] <= tolerances.RATIO
         assert penalty["difference"] <= tolerances.RATIO
-        assert distributed.fit_cause(probe) is None
+        assert measure.fit_cause(probe) is None
     elif behaviour == "step-times-replicas":
         assert abs(data["ratio"] - 2) <= tolerances.RATIO * 2
         assert abs(penalty["ratio"] - 2) <= tolerances.RATIO * 2
@@ -252,7 +253,7 @@ def test_exact_adam_keeps_tf1_updates(runs, strategy):
     for _ in range(steps):  # TF1: beta_power *= beta after every step
         want = [np.float32(want[0] * beta1), np.float32(want[1] * beta2)]
     checked = 0
-    for backend in distributed.STRATEGY_BACKENDS:
+    for backend in registry.STRATEGY_BACKENDS:
         label = _label(strategy, backend)
         got = run.traces["adam_l2"].get(label)
         if got is None:  # fit raised (Keras 3 multi-worker)
@@ -263,7 +264,7 @@ def test_exact_adam_keeps_tf1_updates(runs, strategy):
             continue  # fit's own step is off there (see test_fit_under_strategy)
         # the beta powers advance once per step, not once per replica
         assert got.env["adam_beta_powers"] == [float(w) for w in want]
-        result = distributed.explain(measure.measure(got, reference))
+        result = measure.explain(measure.measure(got, reference))
         checked += 1
         assert result.ok, result.message()
         assert result.weights <= tolerances.WEIGHTS_EXACT
@@ -468,13 +469,13 @@ def test_cli_strategy_all_lists_upstream_limits_apart(monkeypatch, capsys):
     second run reuses the first's training (--strict only changes the
     verdict)."""
     from compat_reg.parity import cli
-    real, cached = distributed.run_workloads, []
+    real, cached = runner.run_workloads, []
 
     def once(*args, **kwargs):
         if not cached:
             cached.append(real(*args, **kwargs))
         return cached[0]
-    monkeypatch.setattr(distributed, "run_workloads", once)
+    monkeypatch.setattr(runner, "run_workloads", once)
     argv = ["run", "--strategy", "all", "--workload", "sgd_l2", "--epochs",
             "1"]
     code = cli.main(argv)
@@ -488,7 +489,7 @@ def test_cli_strategy_all_lists_upstream_limits_apart(monkeypatch, capsys):
     expected = []
     if MULTIWORKER_FIT == "raises":
         expected.append(("multiworker:tf2-fit", "golden"))
-    if MIRRORED_FIT in distributed.FIT_CAUSES:  # every row with mirrored fit
+    if MIRRORED_FIT in measure.FIT_CAUSES:  # every row with mirrored fit
         expected.extend(k for k in state if "mirrored:tf2-fit" in k)
     assert unsupported == sorted(set(expected)), out
     assert all(v == "ok" for k, v in state.items() if k not in expected), out

@@ -4,7 +4,7 @@ decoupled weight decay, against the same model in TF1 graph code."""
 import numpy as np
 import pytest
 
-from compat_reg.parity import backends, measure, models, ports, workloads
+from compat_reg.parity import backends, measure, models, registry, workloads
 from parity_helpers import require
 
 TF2_BACKENDS = ("tf2-keras", "tf2-fit")
@@ -67,7 +67,7 @@ def test_batch_norm_in_inference_mode_is_named(runs, backend):
     require(backend)
     work = workloads.builtin("convnet_bn").truncated(1)
     result = measure.measure(
-        backends.run(work, backend, port=ports.get("bn-inference")),
+        backends.run(work, backend, port=registry.port("bn-inference")),
         runs.get("convnet_bn", "tf1-graph", epochs=1))
     assert not result.ok
     assert any("moving statistics never updated" in f for f in result.failures)
@@ -104,7 +104,7 @@ def test_a_swapped_checkpoint_name_is_named(runs):
     require("tf2-keras")
     work = workloads.builtin("convnet_from_checkpoint")
     result = measure.measure(
-        backends.run(work, "tf2-keras", port=ports.get("checkpoint-swapped")),
+        backends.run(work, "tf2-keras", port=registry.port("checkpoint-swapped")),
         runs.get("convnet_from_checkpoint", "tf1-graph"))
     assert not result.ok
     message = result.message()
@@ -137,7 +137,7 @@ def _wrong(workload, backend, port, epochs, runs):
     if port.startswith("wd-") and not _compat.KERAS_WEIGHT_DECAY:
         pytest.skip("this Keras has no weight_decay (Keras < 2.11)")
     work = workloads.builtin(workload).truncated(epochs)
-    return measure.measure(backends.run(work, backend, port=ports.get(port)),
+    return measure.measure(backends.run(work, backend, port=registry.port(port)),
                            runs.get(workload, "tf1-graph", epochs=epochs))
 
 

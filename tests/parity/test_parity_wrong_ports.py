@@ -3,7 +3,7 @@
 import pytest
 
 from compat_reg import convention
-from compat_reg.parity import backends, measure, ports, tolerances, workloads
+from compat_reg.parity import backends, measure, registry, tolerances, workloads
 from parity_helpers import require
 
 
@@ -17,7 +17,7 @@ def reference(runs):
 def _run_wrong(workload, backend, port_name):
     require(backend)
     work = workloads.builtin(workload).truncated(1)
-    return backends.run(work, backend, port=ports.get(port_name))
+    return backends.run(work, backend, port=registry.port(port_name))
 
 
 def test_l2_without_halving(reference):
