@@ -62,6 +62,16 @@ def test_pitfall_notes(src, code):
     assert code in [c for _, c in codes(src, kind="note")]
 
 
+@pytest.mark.parametrize(("slim", "noted"), (
+    ("import tf_slim as slim", False),                  # TF2 has tf_slim
+    ("from tensorflow.contrib import slim", True),
+    ("import tensorflow as tf\nslim = tf.contrib.slim", True),
+))
+def test_slim_layers_are_other_contrib_only_when_reached_through_contrib(slim, noted):
+    src = "%s\nnet = slim.conv2d(x, 3, [3, 3])\n" % slim
+    assert ("other-contrib" in [c for _, c in codes(src, kind="note")]) == noted
+
+
 @pytest.mark.parametrize("target", ("compat_reg", "keras"))
 @pytest.mark.parametrize(("call", "fixed"), (
     ("tf.keras.regularizers.l2(l=0.5 * (0.01))", "tf.keras.regularizers.l2(l2=0.5 * (0.01))"),
