@@ -34,7 +34,7 @@ import pytest
 import tensorflow as tf
 
 from compat_reg import _compat, convention, optimizers
-from compat_reg.parity import trace
+from compat_reg.parity import tolerances, trace
 from optimizer_support import BATCH, NO_XLA, Problem, ce, max_abs
 
 keras = _compat.keras
@@ -132,9 +132,8 @@ def test_table_and_classes_are_contribs():
                       ("name", "MomentumW"), ("use_nesterov", False)],
     }
     if _compat.contrib_opt_class("AdamWOptimizer") is not None:
-        import tensorflow.contrib.opt as contrib_opt
         for kind in contrib:
-            assert _params(getattr(contrib_opt, convention.OPTIMIZER[
+            assert _params(_compat.contrib_opt_class(convention.OPTIMIZER[
                 kind].tf1_class)) == contrib[kind]
     classes = {"adamw": [optimizers.AdamWOptimizer, optimizers.AdamW],
                "momentumw": [optimizers.MomentumWOptimizer, optimizers.MomentumW]}
@@ -275,8 +274,7 @@ def test_the_decay_waits_on_the_gradients(ordered):
         if ordered:
             opt = optimizers.tf1(spec)
         elif _compat.contrib_opt_class("AdamWOptimizer") is not None:
-            import tensorflow.contrib.opt as contrib_opt
-            opt = contrib_opt.AdamWOptimizer(WD, 0.01)
+            opt = _compat.contrib_opt_class("AdamWOptimizer")(WD, 0.01)
         else:  # the extension as contrib had it, without compat_reg's order
             opt = type("RawAdamW", (optimizers.DecoupledWeightDecayExtension,
                                     v1.train.AdamOptimizer), {})(WD, learning_rate=0.01)
@@ -294,11 +292,11 @@ def test_contribs_minimize_drops_decay_var_list():
     """A contrib bug kept by the port and fixed by tf1()'s classes: TF1's
     ``Optimizer.minimize`` calls ``apply_gradients`` without
     ``decay_var_list``, which contrib then resets to "every variable"."""
-    import tensorflow.contrib.opt as contrib_opt
+    contrib_adamw = _compat.contrib_opt_class("AdamWOptimizer")
     raw_port = type("RawAdamW", (optimizers.DecoupledWeightDecayExtension,
                                  v1.train.AdamOptimizer), {})
     for make, decays_bias in [
-            (lambda: contrib_opt.AdamWOptimizer(WD, 0.01), True),
+            (lambda: contrib_adamw(WD, 0.01), True),
             (lambda: raw_port(WD, learning_rate=0.01), True),
             (lambda: optimizers.tf1(SPECS["adamw"]), False),
             (lambda: optimizers.AdamWOptimizer(WD, 0.01), False)]:
@@ -367,7 +365,6 @@ def test_sparse_gradients_equal_tf1(kind):
         # tf.function against the Session's graph, whose grappler rewrites
         # sparse Adam's arithmetic: 1 ulp in 1 of 18 values on tf25
         # (1.5e-7 relative), within the float32 update bound
-        from compat_reg.parity import tolerances
         np.testing.assert_allclose(table.numpy(), want,
                                    rtol=tolerances.FLOAT32_UPDATE, atol=0)
 

@@ -6,6 +6,8 @@ a ``tf.Graph`` / ``tf.compat.v1.Session``. The single-step checks use TF1's
 update formulas written out in float64 numpy.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -314,7 +316,6 @@ def test_without_the_keras_optimizer_api_they_are_tf1s_classes():
 
 
 def _tf1_defaults(cls):
-    import inspect
     return dict((name, p.default) for name, p in
                 inspect.signature(cls.__init__).parameters.items())
 
@@ -367,7 +368,6 @@ def test_keras_native():
 
 
 def _tf1_arg_names(cls):
-    import inspect
     names = list(inspect.signature(cls.__init__).parameters)[1:]
     return [n for n in names if n != "use_own_namescope_for_non_slot_vars"]
 
@@ -397,7 +397,6 @@ def test_config_round_trip_with_tf1_names(ours, theirs, kwargs):
 
 @needs_keras_optimizer_api
 def test_defaults_are_tf1s():
-    import inspect
     for ours, theirs in [(optimizers.GradientDescent, v1.train.GradientDescentOptimizer),
                          (optimizers.Momentum, v1.train.MomentumOptimizer),
                          (optimizers.Adam, v1.train.AdamOptimizer)]:
