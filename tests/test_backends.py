@@ -149,3 +149,118 @@ def test_what_needs_tensorflow_names_the_backend(needs, backend):
                     "tf.distribute": ((model,), {"per_replica": True})}[needs]
     with pytest.raises(_compat.BackendError, match="runs on %s" % backend):
         compat_reg.get_regularization_loss(*args, **kwargs)
+
+
+# TF1's optimizers: (spec, numpy's TF1 update of (w, grad, slots) in float32,
+# as TF's CPU kernels compute it: every constant a float32, 1 - beta too)
+F = np.float32
+SPECS = {
+    "sgd": {"optimizer": "sgd", "lr": 0.1},
+    "momentum": {"optimizer": "momentum", "lr": 0.1, "momentum": 0.9},
+    "nesterov": {"optimizer": "momentum", "lr": 0.1, "momentum": 0.9,
+                 "use_nesterov": True},
+    "adam": {"optimizer": "adam", "lr": 0.01},
+    "adamw": {"optimizer": "adamw", "lr": 0.01, "weight_decay": 0.01},
+    "momentumw": {"optimizer": "momentumw", "lr": 0.1, "momentum": 0.9,
+                  "weight_decay": 0.01},
+}
+
+
+def _numpy_tf1(spec, w, gradient, steps):
+    """``steps`` of TF1's updates with ``gradient(w, step)``, as its kernels'
+    formulas, in numpy float32."""
+    w, lr = w.copy(), F(spec["lr"])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    beta1, beta2, powers = F(0.9), F(0.999), [F(0.9), F(0.999)]
+    for step in range(steps):
+        g = gradient(w, step)
+        if "weight_decay" in spec:  # contrib's decay first, gradient from before
+            w = w - F(spec["weight_decay"]) * w
+        if spec["optimizer"] == "sgd":
+            w = w - g * lr
+        elif spec["optimizer"].startswith("momentum"):
+            m = m * F(spec["momentum"]) + g
+            w = w - (g * lr + m * F(spec["momentum"]) * lr
+                     if spec.get("use_nesterov") else m * lr)
+        else:
+            alpha = lr * np.sqrt(F(1) - powers[1]) / (F(1) - powers[0])
+            m = m + (g - m) * (F(1) - beta1)
+            v = v + (g * g - v) * (F(1) - beta2)
+            w = w - (m * alpha) / (np.sqrt(v) + F(1e-8))
+            powers = [powers[0] * beta1, powers[1] * beta2]
+    return w
+
+
+def _applied(optimizer, w, grads):
+    variable = keras.Variable(w)
+    for g in grads:
+        optimizer.apply([keras.ops.convert_to_tensor(g)], [variable])
+    return keras.ops.convert_to_numpy(variable)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_exact_optimizer_is_tf1s_update(name, backend):
+    """30 steps of fixed gradients: the portable optimizer against numpy's
+    TF1 formula; on TF, bit for bit against the raw-ops kernels too."""
+    _on(backend)
+    from compat_reg import optimizers
+    from compat_reg.optimizers import spec as spec_module
+    spec = SPECS[name]
+    rng = np.random.RandomState(3)
+    w = rng.normal(size=(5, 4)).astype(np.float32)
+    grads = [rng.normal(size=(5, 4)).astype(np.float32) for _ in range(30)]
+    parsed = spec_module.parse(spec)
+    portable = optimizers.portable.EXACT[parsed.entry.spec](**dict(parsed.args))
+    got = _applied(portable, w, grads)
+    want = _numpy_tf1(spec, w, lambda _, step: grads[step], len(grads))
+    np.testing.assert_allclose(got, want, rtol=4e-7, atol=1e-7)
+    exact = optimizers.get(spec)
+    if backend == "tensorflow":
+        np.testing.assert_array_equal(got, _applied(exact, w, grads))
+    else:
+        assert type(exact) is type(portable)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_fit_with_exact_optimizer_and_penalty(name, backend):
+    """Three ``fit`` steps on zero inputs: the gradient is the l2 penalty's,
+    scale * w, and the kernel follows numpy's TF1 update of it."""
+    _on(backend)
+    from compat_reg import optimizers
+    spec = SPECS[name]
+    model = _model(compat_reg.l2_regularizer(L2))
+    model.compile(optimizer=optimizers.get(spec), loss="mse",
+                  **_compat.compile_without_xla())
+    model.fit(np.zeros((6, 6), np.float32), np.zeros((6, 3), np.float32),
+              batch_size=2, epochs=1, verbose=0, shuffle=False)
+    got = keras.ops.convert_to_numpy(model.layers[0].kernel)
+    want = _numpy_tf1(spec, _kernel(), lambda w, _: F(L2) * w, 3)
+    np.testing.assert_allclose(got, want, rtol=4e-7, atol=1e-7)
+    assert not np.array_equal(got, _kernel())
+
+
+SCHEDULES = [
+    ("exponential_decay", {"learning_rate": 0.1, "decay_steps": 7, "decay_rate": 0.5}),
+    ("exponential_decay", {"learning_rate": 0.1, "decay_steps": 7, "decay_rate": 0.96,
+                           "staircase": True}),
+    ("piecewise_constant", {"boundaries": [5, 20], "values": [0.1, 0.05, 0.01]}),
+    ("polynomial_decay", {"learning_rate": 0.1, "decay_steps": 30}),
+    ("polynomial_decay", {"learning_rate": 0.1, "decay_steps": 9, "power": 0.5,
+                          "cycle": True}),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind,arguments", SCHEDULES)
+def test_schedule_is_tf1s_rate(kind, arguments, backend):
+    """The keras.ops schedule against TF1's own function run as TF1's Session
+    ran it (compat_reg.optimizers.TF1Schedule: TF, in every env), 60 steps."""
+    _on(backend)
+    from compat_reg import optimizers
+    portable = optimizers.portable.TF1Schedule(kind, **arguments)
+    tf1 = optimizers.TF1Schedule(kind, **arguments)
+    got = [float(keras.ops.convert_to_numpy(portable(keras.ops.convert_to_tensor(step))))
+           for step in range(60)]
+    np.testing.assert_array_equal(got, [float(tf1(step)) for step in range(60)])

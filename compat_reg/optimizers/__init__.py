@@ -39,6 +39,7 @@ ValueError: unknown optimizer 'rmsprop': expected one of 'adam', 'adamw', \
 from __future__ import absolute_import, division, print_function
 
 from compat_reg import _compat, convention
+from compat_reg.optimizers import portable
 from compat_reg.optimizers.kernels import Adam, GradientDescent, Momentum
 from compat_reg.optimizers.schedules import (
     TF1Schedule, schedule_record, step_scheduled, tf1_schedule)
@@ -99,13 +100,16 @@ def get(spec):
     ValueError: optimizer spec {...} for 'momentum' is missing 'momentum'
     """
     parsed = parse(spec)
-    cls = _EXACT[parsed.entry.spec]
+    # Keras 3 on JAX / PyTorch: the same updates in keras.ops
+    exact, schedule = ((_EXACT, TF1Schedule) if _compat.TF_BACKEND else
+                       (portable.EXACT, portable.TF1Schedule))
+    cls = exact[parsed.entry.spec]
     args = _exact_arguments(parsed)
     if parsed.schedule is None:
         return cls(**args)
     if _compat.KERAS_OPTIMIZER_API:
-        args["learning_rate"] = TF1Schedule(parsed.schedule.kind,
-                                            **parsed.schedule_args)
+        args["learning_rate"] = schedule(parsed.schedule.kind,
+                                         **parsed.schedule_args)
         return cls(**args)
     return step_scheduled(cls)(
         schedule=(parsed.schedule.kind, parsed.schedule_args), **args)
