@@ -135,6 +135,7 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
                          " %s" % (backend, ", ".join(registry.STRATEGY_BACKENDS)))
     port = port or ports.Port()
     config = workload.config
+    spec = workload.optimizer_spec
     record = collections.OrderedDict([("name", workload.name),
                                       ("config", config)])
     names = workload.variable_names()
@@ -142,7 +143,7 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
     if backend == "tf1-graph":
         out = tf1_graph.train(
             models.tf1_builder(config, ports.compat_regularizer),
-            workload.init, workload.data, workload.batch_order, config, names,
+            workload.init, workload.data, workload.batch_order, spec, names,
             masks=masks, towers=models.kind(config) != "mlp")
         return make_trace(backend, "tf1", record, "correct", out["hparams"],
                           out["initial"], out["final"], out["curves"],
@@ -157,8 +158,8 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
             keras_port.batch_norm.trainable = False
         model = keras_port.model
         variables = model.trainable_weights
-        optimizer = (port.optimizer(config) if port.optimizer is not None
-                     else optimizer_for(config, optimizers))
+        optimizer = (port.optimizer(spec) if port.optimizer is not None
+                     else optimizer_for(spec, optimizers))
         tf2_keras.build(optimizer, variables, strategy)
     before_step = None
     if masks is not None:
@@ -178,7 +179,7 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
     trace = make_trace(
         backend if strategy is None else "%s:%s" % (strategy_name, backend),
         optimizers, record, port.name,
-        trace_mod.optimizer_hparams(optimizer, config["optimizer"]),
+        trace_mod.optimizer_hparams(optimizer, spec.kind),
         collections.OrderedDict(zip(names, start)),
         collections.OrderedDict(zip(names, final)), curves, per_epoch,
         workload.batch_order)

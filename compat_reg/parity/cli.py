@@ -70,7 +70,6 @@ def _training_options(parser):
              "looser documented bound (5e-2; Adam drifts)")
     parser.add_argument(
         "--port", choices=tuple(registry.PORTS), default="correct",
-        metavar="PORT",
         help="train the tf2-* backends with a deliberately wrong port to see "
              "how the harness diagnoses it (default: correct): %s" % (
                  registry.listing("port").replace("%", "%%")))
@@ -111,7 +110,7 @@ def build_parser():
                        ", ".join(registry.GOLDEN_CASES)))
     which = run.add_mutually_exclusive_group()
     which.add_argument("--workload", action="append",
-                       choices=tuple(registry.WORKLOADS), metavar="WORKLOAD",
+                       choices=tuple(registry.WORKLOADS),
                        help="a built-in workload (repeatable): %s" % (
                            registry.listing("workload")))
     which.add_argument("--all", action="store_true",

@@ -27,6 +27,7 @@ to the Keras model's weights, moving statistics included.
 from __future__ import absolute_import, division, print_function
 
 import collections
+import os
 
 import numpy as np
 
@@ -40,6 +41,12 @@ MOVING = ("moving_mean", "moving_variance")
 # the convnet's TF1 scopes that are not the Keras layer of the same name
 # (slim's normalizer_fn scope; Keras layer names cannot hold "/")
 CHECKPOINT_SCOPES = {"conv1/BatchNorm": "conv1_bn"}
+
+
+def checkpoint_path(name):
+    """The prefix of a packaged TF1 checkpoint (``tf1_checkpoints/<name>``)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "tf1_checkpoints", name, "model.ckpt")
 
 
 def kind(config):

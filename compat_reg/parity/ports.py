@@ -10,6 +10,8 @@ cause (``--port NAME`` on the CLI).
 
 from __future__ import absolute_import, division, print_function
 
+from compat_reg import convention
+
 
 def compat_regularizer(reg):
     """The compat_reg regularizer of a workload ``reg`` entry (or None)."""
@@ -40,7 +42,8 @@ def keras_unhalved_regularizer(reg):
 def keras_default_epsilon_optimizer(spec):
     """WRONG: ``keras.optimizers.Adam(lr)``, i.e. Keras' epsilon 1e-7."""
     from compat_reg import _compat
-    return _compat.keras.optimizers.Adam(learning_rate=spec["lr"])
+    return _compat.keras.optimizers.Adam(
+        learning_rate=convention.parse_optimizer(spec).args["learning_rate"])
 
 
 class Port(object):
@@ -102,9 +105,9 @@ def load_checkpoint(workload, keras_port, mapping=None):
     """Load the workload's TF1 checkpoint into the Keras model; returns the
     ``compat_reg.checkpoints`` report."""
     from compat_reg import checkpoints
-    from compat_reg.parity import models, workloads
+    from compat_reg.parity import models
     return checkpoints.load_tf1_checkpoint(
-        keras_port.model, workloads.checkpoint_path(
+        keras_port.model, models.checkpoint_path(
             workload.config["init_checkpoint"]),
         scopes=models.CHECKPOINT_SCOPES, mapping=mapping)
 

@@ -60,7 +60,7 @@ def variable_name(variable):
 
 def _tf1_optimizer(spec, global_step):
     from compat_reg import optimizers
-    if spec.get("schedule"):
+    if spec.schedule is not None:
         return optimizers.tf1(spec, global_step=global_step)
     return optimizers.tf1(spec)
 
@@ -79,14 +79,17 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
         the model creates, moving statistics included) in creation order.
       data: a ``workloads.Data``.
       batch_order: (epochs, steps, batch) row indices.
-      spec: the optimizer spec (golden config keys; ``schedule`` runs on
-        ``global_step``).
+      spec: the optimizer spec, parsed (``convention.OptimizerSpec``) or a
+        dict of golden config keys (parsed here); a schedule runs on
+        ``global_step``.
       names: canonical names of the variables (default: their graph names).
       masks: (epochs, steps, batch, units) dropout keep masks, or None.
     """
     import tensorflow as tf
     from compat_reg import _compat
+    from compat_reg.optimizers import spec as optimizer_spec
     from compat_reg.parity import trace
+    spec = optimizer_spec.parse(spec)
     v1 = _compat.v1
     graph = tf.Graph()
     with graph.as_default():
@@ -168,5 +171,5 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
         "final": collections.OrderedDict(zip(names, final)),
         "curves": curves,
         "per_epoch": per_epoch,
-        "hparams": trace.optimizer_hparams(optimizer, spec["optimizer"]),
+        "hparams": trace.optimizer_hparams(optimizer, spec.kind),
     }

@@ -24,7 +24,7 @@ import contextlib
 
 import numpy as np
 
-from compat_reg.parity import evaluation, ports
+from compat_reg.parity import evaluation
 
 
 def mlp_model(config, regularizer, init=None, seed=0):
@@ -345,7 +345,7 @@ def fit_probe(strategy, workload):
     ``ratio`` is ||strategy step|| / ||one-device step|| over all weights,
     ``difference`` ||strategy - one device|| / ||one device||.
     """
-    from compat_reg import _compat, optimizers
+    from compat_reg import _compat, optimizers, regularizers
     keras = _compat.keras
     rows = workload.batch_order[0][0]
     spec = {"optimizer": "sgd", "lr": workload.config["lr"]}
@@ -374,6 +374,6 @@ def fit_probe(strategy, workload):
     result = collections.OrderedDict([("data", compare(*plain)),
                                       ("penalty", None)])
     if workload.config.get("reg"):
-        full = [step(on, ports.compat_regularizer) for on in (strategy, None)]
+        full = [step(on, regularizers.from_spec) for on in (strategy, None)]
         result["penalty"] = compare(full[0] - plain[0], full[1] - plain[1])
     return result

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from compat_reg import golden_files
+from compat_reg import convention, golden_files
 from compat_reg.parity import finite, models, registry
 
 
@@ -70,6 +70,16 @@ class Workload(object):
         self.data = data
         self.golden_path = golden_path
         self.reference = reference
+        self._optimizer_spec = None
+
+    @property
+    def optimizer_spec(self):
+        """The config's optimizer spec, parsed once
+        (``convention.OptimizerSpec``; after ``validate``): what every
+        backend builds its optimizer from."""
+        if self._optimizer_spec is None:
+            self._optimizer_spec = convention.parse_optimizer(self.config)
+        return self._optimizer_spec
 
     def variable_names(self):
         """Canonical (TF1) names of the model's variables, in order
@@ -298,17 +308,12 @@ BUILTIN = tuple(registry.WORKLOADS)
 GOLDEN_CASES = registry.GOLDEN_CASES
 
 
-def checkpoint_path(name):
-    """The prefix of a packaged TF1 checkpoint (``tf1_checkpoints/<name>``)."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "tf1_checkpoints", name, "model.ckpt")
-
-
 def _checkpoint_init(config):
     """The initial arrays of ``config``'s model: the checkpoint's values of
     its TF1 variable names (what ``tf.train.Saver.restore`` gives TF1)."""
     import tensorflow as tf
-    reader = tf.train.load_checkpoint(checkpoint_path(config["init_checkpoint"]))
+    reader = tf.train.load_checkpoint(models.checkpoint_path(
+        config["init_checkpoint"]))
     return [reader.get_tensor(name) for name in models.variable_names(config)]
 
 

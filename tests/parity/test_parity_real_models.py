@@ -81,7 +81,7 @@ def test_checkpoint_written_by_tf1_is_the_start(runs):
     import tensorflow as tf
     from compat_reg.parity.trace import sha256
     work = workloads.builtin("convnet_from_checkpoint")
-    reader = tf.train.load_checkpoint(workloads.checkpoint_path("convnet_bn"))
+    reader = tf.train.load_checkpoint(models.checkpoint_path("convnet_bn"))
     reference = runs.get("convnet_from_checkpoint", "tf1-graph")
     for name, digest in reference.port["initial_weights"].items():
         assert digest == sha256(reader.get_tensor(name)), name

@@ -63,7 +63,7 @@ def test_an_unregistered_name_is_a_usage_error(option, capsys):
     assert "invalid choice: 'no-such-name'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kind", ["workload", "port"])
+@pytest.mark.parametrize("kind", list(registry.TABLES))
 def test_docs_table_is_the_registry(kind):
     with open(os.path.join(ROOT, "docs", "proving_parity.md")) as handle:
         text = handle.read()
