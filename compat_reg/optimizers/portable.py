@@ -32,15 +32,15 @@ folding: ``step * (1 / decay_steps)``).
 from __future__ import absolute_import, division, print_function
 
 from compat_reg import _compat, convention
+from compat_reg.optimizers.schedules import ScheduleArguments
 from compat_reg.optimizers.spec import argument as _argument
-from compat_reg.optimizers.weight_decay_tf1 import is_bias
+from compat_reg.optimizers.weight_decay_keras import ContribDecayOptions
 
 __all__ = ["Adam", "AdamW", "GradientDescent", "Momentum", "MomentumW", "EXACT",
            "TF1Schedule"]
 
 _ADAM_DEFAULTS = convention.OPTIMIZER["adam"].defaults
 _Optimizer = _compat.keras.optimizers.Optimizer if _compat.KERAS3 else object
-_Schedule = _compat.LearningRateSchedule
 
 
 def _ops():
@@ -199,21 +199,9 @@ class Adam(_Portable):
         return config
 
 
-class _DecoupledDecay(object):
+class _DecoupledDecay(ContribDecayOptions):
     """contrib.opt's ``var -= weight_decay * var`` before the update; Keras'
     own ``weight_decay`` (which it scales by the rate) is turned off."""
-
-    def _init_decay(self, weight_decay, decay_biases):
-        owner = type(self).__name__
-        self.weight_decay = _argument(owner, "weight_decay", weight_decay)
-        self.decay_biases = _argument(owner, "decay_biases", decay_biases)
-
-    def _apply_weight_decay(self, variables):
-        del variables  # not Keras' decay: contrib's, in _apply
-
-    def decays(self, variable):
-        """Whether ``variable`` is decayed (``decay_biases``)."""
-        return self.decay_biases or not is_bias(variable)
 
     def _apply(self, grad, var, slots, lr):
         if self.decays(var):
@@ -223,10 +211,7 @@ class _DecoupledDecay(object):
         super(_DecoupledDecay, self)._apply(grad, var, slots, lr)
 
     def get_config(self):
-        config = super(_DecoupledDecay, self).get_config()
-        config.update(weight_decay=self.weight_decay,
-                      decay_biases=self.decay_biases)
-        return config
+        return self._decay_config(super(_DecoupledDecay, self).get_config())
 
 
 class AdamW(_DecoupledDecay, Adam):
@@ -256,18 +241,10 @@ EXACT = {"sgd": GradientDescent, "momentum": Momentum, "adam": Adam,
          "adamw": AdamW, "momentumw": MomentumW}
 
 
-class TF1Schedule(_Schedule):
+class TF1Schedule(ScheduleArguments):
     """TF1's ``exponential_decay``, ``piecewise_constant`` or
     ``polynomial_decay`` on Keras' ``iterations``, as a Keras schedule
     (arguments by TF1's names, as ``compat_reg.optimizers.TF1Schedule``)."""
-
-    def __init__(self, kind, **arguments):
-        spec = {"lr": arguments.pop("learning_rate", None),
-                "schedule": dict(arguments, kind=kind)}
-        _, checked = convention.schedule_arguments(spec)
-        super(TF1Schedule, self).__init__()
-        self.kind = kind
-        self.arguments = checked
 
     def __call__(self, step):
         ops, args = _ops(), self.arguments
@@ -295,8 +272,3 @@ class TF1Schedule(_Schedule):
         end = f32(args["end_learning_rate"])
         return ops.add(ops.multiply(ops.subtract(lr, end), ops.power(
             ops.subtract(f32(1), p), f32(args["power"]))), end)
-
-    def get_config(self):
-        config = dict(self.arguments)
-        config["kind"] = self.kind
-        return config

@@ -67,9 +67,28 @@ def schedule_record(kind, arguments):
     return record
 
 
+class ScheduleArguments(_compat.LearningRateSchedule):
+    """A TF1 schedule's ``kind`` and its arguments (TF1's names, checked by
+    ``convention``), and the config they make: what ``TF1Schedule`` and the
+    ``keras.ops`` schedule of ``optimizers.portable`` share."""
+
+    def __init__(self, kind, **arguments):
+        spec = {"lr": arguments.pop("learning_rate", None),
+                "schedule": dict(arguments, kind=kind)}
+        _, checked = convention.schedule_arguments(spec)
+        super(ScheduleArguments, self).__init__()
+        self.kind = kind
+        self.arguments = checked
+
+    def get_config(self):
+        config = dict(self.arguments)
+        config["kind"] = self.kind
+        return config
+
+
 # Keras' schedule class where this Keras has one (TF >= 1.14; _compat).
 @_compat.register_keras_class
-class TF1Schedule(_compat.LearningRateSchedule):
+class TF1Schedule(ScheduleArguments):
     """TF1's ``tf.compat.v1.train`` schedule as a Keras schedule.
 
     ``kind`` is ``"exponential_decay"``, ``"piecewise_constant"`` or
@@ -92,21 +111,11 @@ class TF1Schedule(_compat.LearningRateSchedule):
     """
 
     def __init__(self, kind, **arguments):
-        spec = {"lr": arguments.pop("learning_rate", None),
-                "schedule": dict(arguments, kind=kind)}
-        _, checked = convention.schedule_arguments(spec)
-        super(TF1Schedule, self).__init__()
-        self.kind = kind
-        self.arguments = checked
-        self._schedule = _GraphSchedule(kind, checked)
+        super(TF1Schedule, self).__init__(kind, **arguments)
+        self._schedule = _GraphSchedule(kind, self.arguments)
 
     def __call__(self, step):
         return self._schedule(step)
-
-    def get_config(self):
-        config = dict(self.arguments)
-        config["kind"] = self.kind
-        return config
 
 
 

@@ -33,10 +33,11 @@ def _decay_factor(weight_decay, dtype):
     return _cast(weight_decay, dtype)
 
 
-class _KerasDecoupledDecay(object):
-    """contrib's decay before the kernel, in ``update_step``. Keras' own
-    ``weight_decay`` (scaled by the learning rate, in ``_apply_weight_decay``)
-    is turned off: ``weight_decay`` here is contrib's absolute decay."""
+class ContribDecayOptions(object):
+    """contrib's ``weight_decay`` (absolute) and ``decay_biases``, checked,
+    with Keras' own ``weight_decay`` (scaled by the learning rate, in
+    ``_apply_weight_decay``) turned off: what this module's optimizers and
+    ``optimizers.portable``'s share."""
 
     def _init_decay(self, weight_decay, decay_biases):
         owner = type(self).__name__
@@ -44,11 +45,20 @@ class _KerasDecoupledDecay(object):
         self.decay_biases = argument(owner, "decay_biases", decay_biases)
 
     def _apply_weight_decay(self, variables):
-        del variables  # not Keras' decay: contrib's, in update_step
+        del variables  # not Keras' decay: contrib's, before the update
 
     def decays(self, variable):
         """Whether ``variable`` is decayed (``decay_biases``)."""
         return self.decay_biases or not is_bias(variable)
+
+    def _decay_config(self, config):
+        config.update(weight_decay=self.weight_decay,
+                      decay_biases=self.decay_biases)
+        return config
+
+
+class _KerasDecoupledDecay(ContribDecayOptions):
+    """contrib's decay before the kernel, in ``update_step``."""
 
     def update_step(self, gradient, variable, learning_rate=None):
         if self.decays(variable):
@@ -68,10 +78,6 @@ class _KerasDecoupledDecay(object):
         return super(_KerasDecoupledDecay, self).update_step(
             gradient, variable, learning_rate)
 
-    def _decay_config(self, config):
-        config.update(weight_decay=self.weight_decay,
-                      decay_biases=self.decay_biases)
-        return config
 
 
 @_register
