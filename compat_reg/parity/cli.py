@@ -19,11 +19,21 @@ import os
 import sys
 import time
 
-from compat_reg import golden_files
-from compat_reg.parity import (backends, determinism, measure, pairing,
-                               registry, report, runner, trace, workloads)
-from compat_reg.parity import distributed
-from compat_reg.parity import recorder
+from compat_reg.parity import determinism, registry
+
+# What the commands run on, loaded by _load_commands once arguments parse:
+# they import numpy (and TensorFlow behind it), which --help and a usage
+# error must not need (tests/test_cli_no_tf.py).
+golden_files = backends = distributed = measure = pairing = None
+recorder = report = runner = trace = workloads = None
+
+
+def _load_commands():
+    global golden_files, backends, distributed, measure, pairing
+    global recorder, report, runner, trace, workloads
+    from compat_reg import golden_files
+    from compat_reg.parity import (backends, distributed, measure, pairing,
+                                   recorder, report, runner, trace, workloads)
 
 DESCRIPTION = "compat-reg parity: check that TF1 and TF2 training agree."
 
@@ -206,7 +216,22 @@ def build_parser():
                         help="backends to replay on (default: all offered)")
     _training_options(replay)
     _report_options(replay)
-    recorder.add_parser(sub)
+    record_model = sub.add_parser(
+        "record-model", help="record a team's own TF1 model (on TF 1.x)",
+        description="Train the TF1 model a script defines (%s; optional %s) "
+                    "on this TF 1.x and write its trace folder: initial "
+                    "weights, batch order, per-step losses, weights after "
+                    "each step, a tf.train.Saver checkpoint. Compare a Keras "
+                    "port with it on TF 2: compat_reg.parity.user_model."
+                    "compare_trace. Bad input: one line, exit 2, nothing "
+                    "written." % (", ".join(registry.SCRIPT_NAMES), ", ".join(
+                        n for n, _, _ in registry.SCRIPT_OPTIONS)))
+    record_model.add_argument("script", metavar="SCRIPT.py")
+    record_model.add_argument("--out", required=True, metavar="DIR",
+                              help="the trace folder to create")
+    for name, option, default in registry.SCRIPT_OPTIONS:
+        record_model.add_argument("--" + option, type=int, help="default: the "
+                                  "script's %s, else %d" % (name, default))
     return parser
 
 
@@ -353,7 +378,8 @@ def cmd_replay(args, out):
 
 
 COMMANDS = {"run": cmd_run, "record": cmd_record, "compare": cmd_compare,
-            "replay": cmd_replay, "record-model": recorder.cmd_record_model}
+            "replay": cmd_replay,
+            "record-model": lambda args, out: recorder.cmd_record_model(args, out)}
 
 
 def main(argv=None, out=None):
@@ -366,6 +392,7 @@ def main(argv=None, out=None):
     except SystemExit as done:  # --help (0) or a usage error (2)
         return done.code
     determinism.configure(op_determinism=True)
+    _load_commands()
     try:
         return COMMANDS[args.command](args, out)
     except (ValueError, KeyError, IOError, OSError, TypeError) as err:

@@ -49,6 +49,7 @@ import tempfile
 import numpy as np
 
 from compat_reg import convention, golden_files
+from compat_reg.parity import registry
 
 FORMAT = "compat-reg-model-trace/1"
 TRACE = "trace.json"
@@ -319,9 +320,8 @@ def read_trace(path):
 # compat-reg parity record-model SCRIPT.py --out DIR
 # ---------------------------------------------------------------------------
 
-SCRIPT_NAMES = ("build_graph", "loss", "inputs", "targets", "SPEC")
-SCRIPT_OPTIONS = (("BATCH", "batch", 8), ("EPOCHS", "epochs", 1),
-                  ("SEED", "seed", 0))
+SCRIPT_NAMES = registry.SCRIPT_NAMES
+SCRIPT_OPTIONS = registry.SCRIPT_OPTIONS
 
 
 def load_script(path):
@@ -342,27 +342,6 @@ def load_script(path):
         raise ValueError("%s defines no %s (it needs %s)" % (
             path, ", ".join(missing), ", ".join(SCRIPT_NAMES)))
     return module
-
-
-def add_parser(sub):
-    """The ``record-model`` subcommand of ``compat-reg parity``."""
-    parser = sub.add_parser(
-        "record-model", help="record a team's own TF1 model (on TF 1.x)",
-        description="Train the TF1 model a script defines (%s; optional %s) "
-                    "on this TF 1.x and write its trace folder: initial "
-                    "weights, batch order, per-step losses, weights after "
-                    "each step, a tf.train.Saver checkpoint. Compare a Keras "
-                    "port with it on TF 2: compat_reg.parity.user_model."
-                    "compare_trace. Bad input: one line, exit 2, nothing "
-                    "written." % (", ".join(SCRIPT_NAMES), ", ".join(
-                        n for n, _, _ in SCRIPT_OPTIONS)))
-    parser.add_argument("script", metavar="SCRIPT.py")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="the trace folder to create")
-    for name, option, default in SCRIPT_OPTIONS:
-        parser.add_argument("--" + option, type=int, help="default: the "
-                            "script's %s, else %d" % (name, default))
-    return parser
 
 
 def cmd_record_model(args, out):

@@ -200,3 +200,11 @@ def markdown(kind):
     rows.extend("| `%s` | %s |" % (name, entry.help)
                 for name, entry in TABLES[kind].items())
     return "\n".join(rows)
+
+
+# A team's record-model script (``compat-reg parity record-model``,
+# ``recorder.load_script``): the names it must define, and the options that
+# default to its own (name, option, default).
+SCRIPT_NAMES = ("build_graph", "loss", "inputs", "targets", "SPEC")
+SCRIPT_OPTIONS = (("BATCH", "batch", 8), ("EPOCHS", "epochs", 1),
+                  ("SEED", "seed", 0))
