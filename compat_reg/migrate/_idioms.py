@@ -23,7 +23,12 @@ In graph mode (``disable_v2_behavior``) each runs unchanged. The notes:
 * ``get-total-loss``: ``tf.losses.get_total_loss()``, ``slim.losses``';
 * ``weight-decay``: a penalty over ``tf.trainable_variables()`` and kin;
 * ``arg-scope``: a regularizer given to many slim layers by ``arg_scope``;
-* ``half-l2``: a Keras ``l2(s)`` next to ``s * tf.nn.l2_loss(w)``.
+* ``half-l2``: a Keras ``l2(s)`` next to ``s * tf.nn.l2_loss(w)``;
+* ``contrib-accessor``: contrib's factory reached through a project's own
+  accessor of contrib (``contrib.layers().l2_regularizer(s)``, where
+  ``contrib`` is the project's module): a chain through ``layers`` from a
+  name whose module path holds ``contrib``, which the rewrites cannot
+  resolve.
 
 An add and its read may be in two files (``model.py`` adds, ``train.py``
 sums), so those findings carry a ``pair`` (role, key, definite) and are
@@ -39,7 +44,8 @@ from collections import Counter
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from compat_reg.migrate._context import Context, Finding, bind
-from compat_reg.migrate._names import Names, Scope, Seen, dotted, keras_regularizer
+from compat_reg.migrate._names import (
+    FACTORIES, Names, Scope, Seen, contrib_factory, dotted, keras_regularizer)
 from compat_reg.migrate._plugins import callee
 from compat_reg.migrate._plugins.collection_reads import COLLECTIONS, READERS, is_key
 
@@ -141,6 +147,7 @@ class Idioms:
                     "l2_loss": self._l2_mark}
         handlers.update(dict.fromkeys(VARIABLE_LISTS, self._variables))
         handlers.update(dict.fromkeys(_KERAS_L2, self._keras_l2))
+        handlers.update(dict.fromkeys(FACTORIES, self._accessor))
         for seen in self.names.calls:
             handler = handlers.get(callee(self.names, seen.node))
             if handler is not None:
@@ -473,3 +480,29 @@ class Idioms:
                   % (self.text(call, edited=False), s, s, s, s, s, name, s),
                   ("keras_l2", "l2:" + s, False))
 
+    # --- (8) ---------------------------------------------------------------
+    def _accessor(self, seen: Seen, qualname: Optional[str]) -> None:
+        """``contrib.layers().l2_regularizer(s)``: the factory of a chain
+        (attributes and calls) whose last module is ``layers`` and whose
+        root name, or a part of the chain, is ``contrib``'s."""
+        call = seen.node
+        if contrib_factory(qualname) or type(call.func) is not ast.Attribute:
+            return
+        parts, node = [], call.func.value
+        while type(node) in (ast.Attribute, ast.Call):
+            if type(node) is ast.Attribute:
+                parts.append(node.attr)
+                node = node.value
+            else:
+                node = node.func
+        if type(node) is not ast.Name or not parts or parts[0] != "layers":
+            return
+        root = self.names.table.get(node.id, node.id).split(".")
+        if "contrib" not in root + parts:
+            return
+        name = call.func.attr
+        self.note(seen, "contrib-accessor", "%s is contrib's %s reached through %s, "
+                  "which this tool cannot resolve, so it is not rewritten; TF2 has "
+                  "no contrib. Fix: compat_reg.%s(...) with the same arguments (the "
+                  "exact drop-in)" % (self.text(call, edited=False), name,
+                                      self.text(call.func.value, edited=False), name))

@@ -59,7 +59,9 @@ report (stderr; or --json on stdout):
                                  get-total-loss, weight-decay (over
                                  tf.trainable_variables() and kin),
                                  arg-scope (slim), half-l2 (a Keras l2(s)
-                                 where the run has s * tf.nn.l2_loss(w));
+                                 where the run has s * tf.nn.l2_loss(w)),
+                                 contrib-accessor (contrib's factory through
+                                 a project's accessor of contrib);
                                  in a notebook, cell-not-python and
                                  cell-not-parsed (a hazard when the cell
                                  mentions regularization): that cell is left

@@ -578,6 +578,9 @@ def test_every_site_is_reported_and_write_keeps_the_guarantees(project, capsys):
 
 
 def test_the_projects_hold_every_idiom():
-    """A guard on the projects: between them every idiom has a site."""
+    """A guard on the projects: between them every idiom has a site
+    (but contrib-accessor, tensor2tensor's style, which test_real_tf1's
+    vqa_layers.py and test_idiom_sites' variants hold)."""
     codes = set().union(*(c for files in PROJECTS.values() for c in _expected(files).values()))
-    assert codes >= (IDIOM_CODES - {"collection-read"}) | {"rw:collection_read"}
+    assert codes >= (IDIOM_CODES - {"collection-read", "contrib-accessor"}) | {
+        "rw:collection_read"}

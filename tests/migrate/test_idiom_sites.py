@@ -19,7 +19,7 @@ from compat_reg.migrate.cli import main
 
 # note codes of the idioms (issue 25); "rw:<kind>" is a site rewritten
 IDIOM_CODES = {"loss-collection", "manual-add", "collection-read", "get-total-loss",
-               "weight-decay", "arg-scope", "half-l2"}
+               "weight-decay", "arg-scope", "half-l2", "contrib-accessor"}
 
 # style -> (import lines, spelling of a tf.compat.v1 name, of tf.keras, slim import)
 STYLES = {
@@ -198,7 +198,23 @@ VARIANTS = {
                                 ["loss = ce + <multiply>(<nn.l2_loss>(w), wd)"], ()),
     "half l1_l2": ([("reg = <keras.regularizers.l1_l2>(l1=0.0, l2=wd)", "half-l2")],
                    ["loss = ce + wd * <add_n>([<nn.l2_loss>(w)])"], ()),
+    # (8) contrib's factory through a project's own accessor of contrib
+    "contrib accessor call": (
+        [("reg = contrib.layers().l2_regularizer(wd)", "contrib-accessor")],
+        [("r = <losses.get_regularization_loss>()", "rw:collection_read")],
+        ("from tensor2tensor.utils import contrib",)),
+    "contrib accessor module": (
+        [("reg = tfc.layers.l1_regularizer(scale=wd)", "contrib-accessor"),
+         ("reg2 = tfc.layers.l1_l2_regularizer(wd, wd)", "contrib-accessor")],
+        [("r = <losses.get_regularization_loss>()", "rw:collection_read")],
+        ("import myproject.contrib as tfc",)),
+    "contrib accessor attribute": (
+        [("reg = utils.contrib.layers().l2_regularizer(wd)", "contrib-accessor")], [],
+        ("from myproject import utils",)),
     # look-alikes: nothing to report
+    "layers accessor, no contrib": (["reg = mylib.layers().l2_regularizer(wd)",
+                                     "reg2 = mylib.contrib().l2_regularizer(wd)"],
+                                    [], ("import mylib",)),
     "other scale": (["dense = <keras.layers.Dense>(10, kernel_regularizer="
                      "<keras.regularizers.l2>(0.5 * wd))"],
                     ["loss = ce + wd * <nn.l2_loss>(w)"], ()),
