@@ -21,7 +21,8 @@ In graph mode (``disable_v2_behavior``) each runs unchanged. The notes:
   collection-read rewrite cannot replace exactly (a graph's method,
   ``get_collection_ref``);
 * ``get-total-loss``: ``tf.losses.get_total_loss()``, ``slim.losses``';
-* ``weight-decay``: a penalty over ``tf.trainable_variables()`` and kin;
+* ``weight-decay``: a penalty over ``tf.trainable_variables()`` and kin,
+  also where the list is given to a function of the module that computes it;
 * ``arg-scope``: a regularizer given to many slim layers by ``arg_scope``;
 * ``half-l2``: a Keras ``l2(s)`` next to ``s * tf.nn.l2_loss(w)``;
 * ``contrib-accessor``: contrib's factory reached through a project's own
@@ -140,6 +141,12 @@ class Idioms:
             if counts[(id(s.scope.node), s.node.targets[0].id)] == 1 else None
             for s in self.names.assigns}
         self._marked = set()
+        defs = Counter(getattr(s, "name", None) for s in ctx.source.tree.body)
+        #: module-level functions defined once, by name
+        self.functions: Dict[str, ast.FunctionDef] = {
+            s.name: s for s in ctx.source.tree.body
+            if type(s) is ast.FunctionDef and defs[s.name] == 1}
+        self.scopes: Dict[int, Scope] = {id(s.node): s.scope for s in self.names.calls}
         handlers = {"add_to_collection": self._add, "add_to_collections": self._add,
                     "add_loss": self._add_loss, "get_collection": self._read,
                     "get_collection_ref": self._read, "get_losses": self._get_losses,
@@ -372,10 +379,13 @@ class Idioms:
         args = bind(seen.node, params) or {}
         self._weight_decay(seen, trainable, args.get("scope"))
 
-    def _penalized_over(self, root: ast.AST, is_it) -> bool:
+    def _penalized_over(self, root: ast.AST, is_it, depth: int = 0) -> bool:
         """Whether a loop or comprehension in ``root`` over what ``is_it``
         says computes a penalty of each item, or a regularizer is given it
-        (``apply_regularization(reg, <it>)``)."""
+        (``apply_regularization(reg, <it>)``), or a function of this module
+        is given it (or a comprehension over it) as an argument and does so
+        with that parameter (``weight_decay(rate, [v for v in <it>])``; two
+        calls deep at most)."""
         for node in ast.walk(root):
             kind = type(node)
             if kind in (ast.For, ast.AsyncFor):
@@ -387,6 +397,27 @@ class Idioms:
             elif kind is ast.Call and any(is_it(a) for a in node.args) and \
                     "regulariz" in (callee(self.names, node) or "").lower():
                 return True
+            elif kind is ast.Call and depth < 2 and self._passed_to(node, is_it, depth):
+                return True
+        return False
+
+    def _passed_to(self, call: ast.Call, is_it, depth: int) -> bool:
+        """Whether ``call`` gives what ``is_it`` says (or a comprehension
+        over it, or a name assigned one in ``root``) to a module-level
+        function of this file that penalizes each item of that parameter."""
+        func = self.functions.get(call.func.id) if type(call.func) is ast.Name else None
+        if func is None:
+            return False
+        params = [a.arg for a in func.args.posonlyargs + func.args.args]
+        given = list(zip(params, call.args)) + [
+            (k.arg, k.value) for k in call.keywords if k.arg in params]
+        for param, value in given:
+            traced = self._traced(value, self.scopes.get(id(call)))
+            if is_it(value) or (type(traced) in (ast.ListComp, ast.GeneratorExp) and any(
+                    is_it(g.iter) for g in traced.generators)):
+                if self._penalized_over(func, lambda node, name=param: type(
+                        node) is ast.Name and node.id == name, depth + 1):
+                    return True
         return False
 
     def _weight_decay(self, seen: Seen, trainable: bool, scope) -> None:

@@ -162,7 +162,30 @@ VARIANTS = {
         [("reg = slim.l2_regularizer(0.1)", "rw:regularizer")],
         [("l2 = slim.apply_regularization(reg, <trainable_variables>())",
           "rw:regularizer", "weight-decay")], ()),
-    # (6) a regularizer given to many slim layers at once
+    "decay in a helper": (
+        [], ["def weight_decay(rate, var_list):",
+             "    terms = []",
+             "    for v in var_list:",
+             "        terms.append(<nn.l2_loss>(v))",
+             "    return <add_n>(terms) * rate",
+             "def with_decay(loss, var_list=None):",
+             "    if var_list is None:",
+             ("        var_list = <trainable_variables>()", "weight-decay"),
+             "    decay_vars = [v for v in var_list if 'bias' not in v.name]",
+             "    return loss + weight_decay(wd, decay_vars)",
+             "total = with_decay(ce)"], ()),
+    "decay in a helper, keyword": (
+        [], ["def weight_decay(rate, var_list):",
+             "    return rate * <add_n>([<nn.l2_loss>(v) for v in var_list])",
+             ("total = ce + weight_decay(var_list=<trainable_variables>(), rate=wd)",
+              "weight-decay")], ()),
+    "decay in a helper's helper": (
+        [], ["def l2_terms(weights):",
+             "    return [<nn.l2_loss>(v) for v in weights]",
+             "def weight_decay(rate, var_list):",
+             "    return rate * <add_n>(l2_terms(var_list))",
+             ("tvars = <global_variables>()", "weight-decay"),
+             "total = ce + weight_decay(wd, tvars)"], ()),
     "slim.arg_scope": (
         [("with slim.arg_scope([slim.conv2d, slim.fully_connected],", "arg-scope"),
          ("                    weights_regularizer=slim.l2_regularizer(wd)):",
@@ -212,6 +235,14 @@ VARIANTS = {
         [("reg = utils.contrib.layers().l2_regularizer(wd)", "contrib-accessor")], [],
         ("from myproject import utils",)),
     # look-alikes: nothing to report
+    "variables to a helper, no decay": (
+        [], ["def log_sizes(var_list):",
+             "    for v in var_list:",
+             "        <summary.histogram>(v.name, v)",
+             "def weight_decay(rate, var_list):",
+             "    return rate * <add_n>([<nn.l2_loss>(v) for v in var_list])",
+             "log_sizes(<trainable_variables>())",
+             "total = ce + weight_decay(wd, [w])"], ()),
     "layers accessor, no contrib": (["reg = mylib.layers().l2_regularizer(wd)",
                                      "reg2 = mylib.contrib().l2_regularizer(wd)"],
                                     [], ("import mylib",)),
