@@ -19,7 +19,9 @@ In graph mode (``disable_v2_behavior``) each runs unchanged. The notes:
 * ``manual-add``: an add to ``REGULARIZATION_LOSSES`` by hand;
 * ``collection-read``: ``REGULARIZATION_LOSSES`` read in a way the
   collection-read rewrite cannot replace exactly (a graph's method,
-  ``get_collection_ref``);
+  ``get_collection_ref``, a project's own ``get_collection*`` method, or a
+  ``GraphKeys`` reached through a name it cannot resolve, such as a
+  project's ``tfv1``);
 * ``get-total-loss``: ``tf.losses.get_total_loss()``, ``slim.losses``';
 * ``weight-decay``: a penalty over ``tf.trainable_variables()`` and kin,
   also where the list is given to a function of the module that computes it;
@@ -112,13 +114,11 @@ def collection_key(names: Names, node: Optional[ast.AST]) -> Optional[str]:
         return node.value if type(node.value) is str else None
     if type(node) is ast.Name and node.id in names.constants:
         return names.constants[node.id]
-    qualname = names.resolve(node)
-    if qualname is not None:
-        home, _, attr = qualname.rpartition(".")
-        return GRAPH_KEYS.get(attr, "") if home.endswith("GraphKeys") else \
-            "<%s>" % qualname
-    text = dotted(node)
-    return None if text is None else "<%s>" % text
+    qualname = names.resolve(node) or dotted(node)
+    if qualname is None:
+        return None
+    home, _, attr = qualname.rpartition(".")
+    return GRAPH_KEYS.get(attr, "") if home.endswith("GraphKeys") else "<%s>" % qualname
 
 
 def _calls(node: ast.AST) -> Iterator[ast.Call]:
@@ -156,7 +156,9 @@ class Idioms:
         handlers.update(dict.fromkeys(_KERAS_L2, self._keras_l2))
         handlers.update(dict.fromkeys(FACTORIES, self._accessor))
         for seen in self.names.calls:
-            handler = handlers.get(callee(self.names, seen.node))
+            name = callee(self.names, seen.node) or ""
+            handler = handlers.get(name) or (
+                self._read_method if name.startswith("get_collection") else None)
             if handler is not None:
                 handler(seen, self.names.resolve(seen.node.func))
 
@@ -311,7 +313,7 @@ class Idioms:
         if args is None:
             return
         node = args.get("key")
-        if is_key(self.names, node):
+        if is_key(self.names, node) or collection_key(self.names, node) == REGULARIZATION:
             scope = ", scope=%s" % self.text(args["scope"]) if "scope" in args else ""
             model = self.model(seen)
             self.note(seen, "collection-read", "%s reads REGULARIZATION_LOSSES from a "
@@ -325,6 +327,15 @@ class Idioms:
             self._weight_decay(seen, VARIABLE_KEYS[key], args.get("scope"))
         elif key:
             self._loss_read(seen, key, self.text(node))
+
+    def _read_method(self, seen: Seen, qualname: Optional[str]) -> None:
+        """A project's own ``get_collection*`` method
+        (``ctx.get_collection_in_tower(key)``): noted where it reads
+        REGULARIZATION_LOSSES only."""
+        call = seen.node
+        if qualname is None and type(call.func) is ast.Attribute and call.args and \
+                collection_key(self.names, call.args[0]) == REGULARIZATION:
+            self._read(seen, qualname)
 
     def _get_losses(self, seen: Seen, qualname: Optional[str]) -> None:
         if (qualname or "").startswith(READERS):

@@ -58,6 +58,14 @@ VARIANTS = {
                                            "rw:collection_read")], ()),
     "read through a graph": ([], [("r = <get_default_graph>().get_collection(%s)" % R,
                                    "collection-read")], ()),
+    "read through a project's module": (
+        [], [("r = <add_n>(tfv1.get_collection(tfv1.GraphKeys.REGULARIZATION_LOSSES))",
+              "collection-read")], ("from .compat import tfv1",)),
+    "read through a project's method": (
+        [], ["tower = make_tower()",
+             ("r = tower.get_collection_in_tower(%s)" % R, "collection-read"),
+             ("r2 = tower.get_collection_by_scope('regularization_losses', 'enc')",
+              "collection-read")], ()),
     "read get_collection_ref": ([], [("r = <add_n>(<get_collection_ref>(%s))" % R,
                                       "collection-read")], ()),
     # (2) hand-made collections: added in model.py, summed in train.py
@@ -235,6 +243,11 @@ VARIANTS = {
         [("reg = utils.contrib.layers().l2_regularizer(wd)", "contrib-accessor")], [],
         ("from myproject import utils",)),
     # look-alikes: nothing to report
+    "other keys through a project's method": (
+        [], ["tower = make_tower()",
+             "ops = tower.get_collection_in_tower(<GraphKeys.UPDATE_OPS>)",
+             "mine = tower.get_collection_in_tower('my_key')",
+             "upd = mod.get_collection(mod.GraphKeys.UPDATE_OPS)"], ("import mod",)),
     "variables to a helper, no decay": (
         [], ["def log_sizes(var_list):",
              "    for v in var_list:",
