@@ -24,7 +24,9 @@ In graph mode (``disable_v2_behavior``) each runs unchanged. The notes:
   project's ``tfv1``);
 * ``get-total-loss``: ``tf.losses.get_total_loss()``, ``slim.losses``';
 * ``weight-decay``: a penalty over ``tf.trainable_variables()`` and kin,
-  also where the list is given to a function of the module that computes it;
+  also where the list is given to a function of the module that computes it,
+  where the penalty is a parameter of the function that sums it, and where
+  the list comes from a module the tool cannot resolve (a project's ``tfv1``);
 * ``arg-scope``: a regularizer given to many slim layers by ``arg_scope``;
 * ``half-l2``: a Keras ``l2(s)`` next to ``s * tf.nn.l2_loss(w)``;
 * ``contrib-accessor``: contrib's factory reached through a project's own
@@ -384,26 +386,32 @@ class Idioms:
     def _variables(self, seen: Seen, qualname: Optional[str]) -> None:
         last = callee(self.names, seen.node)
         if qualname not in ("tensorflow." + last, "tensorflow.python.ops.variables."
-                            + last) and not (qualname or "").startswith(_CONTRIB_VARIABLES):
+                            + last) and not (qualname or "").startswith(_CONTRIB_VARIABLES) \
+                and not (qualname is None and type(seen.node.func) is ast.Attribute):
             return
         trainable, params = VARIABLE_LISTS[last]
         args = bind(seen.node, params) or {}
         self._weight_decay(seen, trainable, args.get("scope"))
 
-    def _penalized_over(self, root: ast.AST, is_it, depth: int = 0) -> bool:
+    def _penalized_over(self, root: ast.AST, is_it, depth: int = 0, owner=None) -> bool:
         """Whether a loop or comprehension in ``root`` over what ``is_it``
         says computes a penalty of each item, or a regularizer is given it
         (``apply_regularization(reg, <it>)``), or a function of this module
         is given it (or a comprehension over it) as an argument and does so
         with that parameter (``weight_decay(rate, [v for v in <it>])``; two
-        calls deep at most)."""
+        calls deep at most); ``owner``: the function ``root`` is in, whose
+        parameters may be the penalty (``root`` itself by default)."""
+        owner = owner or root
         for node in ast.walk(root):
             kind = type(node)
             if kind in (ast.For, ast.AsyncFor):
-                if is_it(node.iter) and any(self._penalizes(s) for s in node.body):
+                if is_it(node.iter) and any(self._penalizes(s) or self._given_penalty(
+                        owner, s, node.target) for s in node.body):
                     return True
             elif kind in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
-                if any(is_it(g.iter) for g in node.generators) and self._penalizes(node.elt):
+                if any(is_it(g.iter) for g in node.generators) and (
+                        self._penalizes(node.elt) or any(self._given_penalty(
+                            owner, node.elt, g.target) for g in node.generators)):
                     return True
             elif kind is ast.Call and any(is_it(a) for a in node.args) and \
                     "regulariz" in (callee(self.names, node) or "").lower():
@@ -411,6 +419,17 @@ class Idioms:
             elif kind is ast.Call and depth < 2 and self._passed_to(node, is_it, depth):
                 return True
         return False
+
+    def _given_penalty(self, root: ast.AST, node: ast.AST, item: ast.AST) -> bool:
+        """Whether ``node`` calls a parameter of the function ``root`` on
+        the loop's ``item`` and ``root`` sums (``regloss = func(p)`` ...
+        ``tf.add_n(costs)``): a penalty given by the caller."""
+        if type(root) not in (ast.FunctionDef, ast.AsyncFunctionDef) or type(item) is not ast.Name:
+            return False
+        params = {a.arg for a in root.args.posonlyargs + root.args.args + root.args.kwonlyargs}
+        return any(type(c.func) is ast.Name and c.func.id in params and any(
+            type(a) is ast.Name and a.id == item.id for a in c.args) for c in _calls(node)) \
+            and any(callee(self.names, c) in _SUMS for c in _calls(root))
 
     def _passed_to(self, call: ast.Call, is_it, depth: int) -> bool:
         """Whether ``call`` gives what ``is_it`` says (or a comprehension
@@ -435,7 +454,7 @@ class Idioms:
         stmt, call = seen.stmt, seen.node
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return
-        if not self._penalized_over(stmt, lambda node: node is call):
+        if not self._penalized_over(stmt, lambda node: node is call, owner=seen.scope.node):
             if not (type(stmt) is ast.Assign and stmt.value is call
                     and type(stmt.targets[0]) is ast.Name):
                 return

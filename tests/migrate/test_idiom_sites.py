@@ -182,6 +182,22 @@ VARIANTS = {
              "    decay_vars = [v for v in var_list if 'bias' not in v.name]",
              "    return loss + weight_decay(wd, decay_vars)",
              "total = with_decay(ce)"], ()),
+    "decay with the penalty a parameter": (
+        [], ["def regularize_cost(func):",
+             ("    params = <trainable_variables>()", "weight-decay"),
+             "    costs = []",
+             "    for p in params:",
+             "        regloss = func(p)",
+             "        costs.append(regloss)",
+             "    return <add_n>(costs)",
+             "total = ce + regularize_cost(lambda v: wd * <nn.l2_loss>(v))"], ()),
+    "decay with the penalty a parameter, comprehension": (
+        [], ["def decay(penalty):",
+             ("    return <add_n>([penalty(v) for v in <global_variables>()])", "weight-decay"),
+             "total = ce + decay(lambda v: wd * <nn.l2_loss>(v))"], ()),
+    "decay through a project's module": (
+        [], [("l2 = wd * <add_n>([<nn.l2_loss>(v) for v in tfv1.trainable_variables()])",
+              "weight-decay")], ("from .compat import tfv1",)),
     "decay in a helper, keyword": (
         [], ["def weight_decay(rate, var_list):",
              "    return rate * <add_n>([<nn.l2_loss>(v) for v in var_list])",
@@ -248,6 +264,12 @@ VARIANTS = {
              "ops = tower.get_collection_in_tower(<GraphKeys.UPDATE_OPS>)",
              "mine = tower.get_collection_in_tower('my_key')",
              "upd = mod.get_collection(mod.GraphKeys.UPDATE_OPS)"], ("import mod",)),
+    "a parameter called on each variable, not summed": (
+        [], ["def visit(callback):",
+             "    for v in <trainable_variables>():",
+             "        callback(v)",
+             "def visit_all(callback):",
+             "    return [callback(v) for v in mod.trainable_variables()]"], ("import mod",)),
     "variables to a helper, no decay": (
         [], ["def log_sizes(var_list):",
              "    for v in var_list:",
