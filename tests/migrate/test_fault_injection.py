@@ -13,19 +13,14 @@ import pytest
 
 from compat_reg.migrate._core import migrate_source
 
+from ._util import default_sigint
+
 SRC = ("import tensorflow as tf\n\n" + "".join(
     "def block_%d(x):\n    return tf.layers.dense(x, 8, kernel_regularizer="
     "tf.contrib.layers.l2_regularizer(0.01))\n\n" % i for i in range(300))
     + "loss = tf.losses.get_regularization_loss()\n")
 FILES = 60
 KILLS = 8
-
-
-def _default_sigint():
-    # A shell's background job (``tox ... &``) inherits SIGINT ignored, and
-    # Python then installs no KeyboardInterrupt handler: every SIGINT run
-    # would finish untouched. The run under test gets SIGINT's default.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _alive(pgid):
@@ -52,7 +47,7 @@ def test_killed_write_leaves_each_file_old_or_new(tmp_path, sig):
         proc = subprocess.Popen([sys.executable, "-m", "compat_reg.migrate", str(tree),
                                  "--write"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_default_sigint)
+                                preexec_fn=default_sigint)
         time.sleep(rng.uniform(0.05, 1.5))
         try:
             os.killpg(proc.pid, sig)

@@ -14,7 +14,7 @@ import pytest
 from compat_reg.migrate._core import migrate_source
 from compat_reg.migrate.cli import main
 
-from ._util import migrated
+from ._util import default_sigint, migrated
 
 TF = "import tensorflow as tf\n"
 L2 = "tf.contrib.layers.l2_regularizer(0.1)"
@@ -166,7 +166,7 @@ def test_ctrl_c_gives_a_summary_and_130(tmp_path):
     body = TF + "".join("r%d = %s\n" % (i, L2) for i in range(200)) + READ
     for i in range(2000):
         (tmp_path / ("m%d.py" % i)).write_text(body)
-    proc = _cli(str(tmp_path))
+    proc = _cli(str(tmp_path), preexec_fn=default_sigint)
     import time
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
