@@ -66,7 +66,7 @@ def _tf1_optimizer(spec, global_step):
 
 
 def train(build, init, data, batch_order, spec, names=None, masks=None,
-          towers=False):
+          towers=False, restore=None, save=None):
     """Train a TF1 graph model; returns a dict of what the trace records.
 
     Args:
@@ -84,6 +84,11 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
         ``global_step``.
       names: canonical names of the variables (default: their graph names).
       masks: (epochs, steps, batch, units) dropout keep masks, or None.
+      restore: a ``tf.train.Saver`` checkpoint prefix to resume from: after
+        ``init``, every variable of the graph (optimizer slots and
+        ``global_step`` included) takes the checkpoint's value.
+      save: a checkpoint prefix: ``tf.train.Saver`` saves every variable
+        there after the last step.
     """
     import tensorflow as tf
     from compat_reg import _compat
@@ -134,6 +139,8 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
             holder = v1.placeholder(variable.dtype.base_dtype, value.shape)
             loaders.append((v1.assign(variable, holder), holder, value))
         init_op = v1.global_variables_initializer()
+        saver = (v1.train.Saver(save_relative_paths=True) if restore or save
+                 else None)
     graph.finalize()
     curves = collections.OrderedDict((k, []) for k in
                                      ("data_loss", "reg_loss", "total_loss"))
@@ -144,6 +151,8 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
         sess.run(init_op)
         for op, holder, value in loaders:
             sess.run(op, {holder: value})
+        if restore:
+            saver.restore(sess, restore)
         start = sess.run(model_variables)
         for epoch in range(batch_order.shape[0]):
             for step, (xb, yb) in enumerate(
@@ -163,6 +172,8 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
             per_epoch["train_accuracy"].append(
                 evaluation.accuracy(data.y_train, train_logits))
         final = sess.run(model_variables)
+        if save:
+            saver.save(sess, save, write_meta_graph=False)
     if names is None:
         names = [variable_name(v) for v in model_variables]
     return {

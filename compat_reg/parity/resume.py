@@ -1,0 +1,51 @@
+"""Resuming mid-schedule: the workloads whose config says ``"resume": true``.
+
+Such a workload (``resume_momentum``, ``resume_adam`` in
+``registry.WORKLOADS``) starts from its packaged TF1 checkpoint
+(``init_checkpoint``, written by real TF 1.15:
+``tf1_checkpoints/make_resume_workload.py``) with everything TF1 saved: the
+model's variables, the optimizer's slots (Adam's beta powers too) and
+``global_step``, which its ``piecewise_constant`` schedule reads. The
+``tf1-graph`` backend restores them all with ``tf.train.Saver`` (exact: on
+TF 1.15 that is the uninterrupted run, bit for bit, which the script that
+wrote the checkpoint checks); the Keras backends load them with
+``compat_reg.checkpoints.load_tf1_checkpoint(..., optimizer=...)`` into
+compat_reg's exact optimizers, as a team resuming its run on TF2 does.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+from compat_reg.parity import models
+
+
+def checkpoint(config):
+    """The TF1 checkpoint prefix a workload ``config`` resumes from (its
+    ``init_checkpoint``), or None if it does not resume."""
+    value = config.get("resume", False)
+    if not isinstance(value, bool):
+        raise ValueError("config.resume is %r, expected true or false" % (
+            value,))
+    if not value:
+        return None
+    if not config.get("init_checkpoint"):
+        raise ValueError("config.resume needs config.init_checkpoint, the TF1 "
+                         "checkpoint it resumes from")
+    return models.checkpoint_path(config["init_checkpoint"])
+
+
+def restore_optimizer(workload, keras_port, optimizer):
+    """Set ``optimizer``'s state (slots, beta powers, step count) from the
+    checkpoint ``workload`` resumes from; the model keeps the weights its
+    port gave it (``ports.Port.initial``). Returns the
+    ``checkpoints.LoadReport``, or None for a workload that does not
+    resume."""
+    path = checkpoint(workload.config)
+    if path is None:
+        return None
+    from compat_reg import checkpoints
+    model = keras_port.model
+    weights = model.get_weights()
+    report = checkpoints.load_tf1_checkpoint(
+        model, path, scopes=models.CHECKPOINT_SCOPES, optimizer=optimizer)
+    model.set_weights(weights)
+    return report
