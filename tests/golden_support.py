@@ -7,7 +7,11 @@ from compat_reg import _compat, golden_files
 
 
 def evaluate(value):
-    """The value of ``value``, eagerly or in a Session (graph mode)."""
+    """The value of ``value``, eagerly or in a Session (graph mode); on
+    Keras 3's JAX or torch a backend tensor (a torch penalty requires grad:
+    no ``numpy()``) through ``keras.ops``."""
+    if not (_compat.TF_BACKEND or _compat.is_tensor(value)):
+        return np.asarray(_compat.keras.ops.convert_to_numpy(value))
     return np.asarray(_compat.evaluate(value))
 
 
