@@ -72,6 +72,27 @@ WORKLOADS = collections.OrderedDict([
         "(compat_reg/parity/tf1_checkpoints/convnet_bn), loaded into Keras by"
         " compat_reg.checkpoints", "convnet_bn", "checkpoint", dict(
             init_checkpoint="convnet_bn", epochs=1, schedule=None))),
+    ("resume_momentum", Workload(
+        "proves a resumed run continues TF1's: the convnet_bn model without "
+        "dropout, momentum 0.9 on piecewise_constant([20, 60], [0.05, 0.02, "
+        "0.005]), one epoch from a checkpoint TF 1.15 saved between the "
+        "boundaries (tf1_checkpoints/make_resume_workload.py), its Momentum "
+        "slots and global_step loaded into Keras by compat_reg.checkpoints; "
+        "the reference is TF1 restoring them (bit for bit its uninterrupted "
+        "run)", "convnet_bn", "checkpoint", dict(
+            init_checkpoint="convnet_resume_momentum", resume=True, epochs=1,
+            dropout=None, schedule=dict(
+                kind="piecewise_constant", boundaries=[20, 60],
+                values=[0.05, 0.02, 0.005])))),
+    ("resume_adam", Workload(
+        "the same with Adam (epsilon 1e-8) on piecewise_constant([20, 60], "
+        "[0.004, 0.002, 0.0005]): its m, v and beta powers resumed too",
+        "convnet_bn", "checkpoint", dict(
+            init_checkpoint="convnet_resume_adam", resume=True, epochs=1,
+            dropout=None, optimizer="adam", lr=0.004, epsilon=ADAM_EPSILON,
+            momentum=None, schedule=dict(
+                kind="piecewise_constant", boundaries=[20, 60],
+                values=[0.004, 0.002, 0.0005])))),
 ])
 GOLDEN_CASES = tuple(n for n, w in WORKLOADS.items() if w.base is None)
 
