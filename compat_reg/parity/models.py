@@ -116,14 +116,17 @@ def dropout_masks(config, batch_order):
 
 
 # -- TF1 ---------------------------------------------------------------------
-def tf1_builder(config, regularizer):
+def tf1_builder(config, regularizer, batch_norm=None):
     """``build(x, training, mask=None) -> logits`` in TF1 graph code.
 
     Variables come from ``get_variable(..., regularizer=regularizer(reg))``;
     in training the batch norm's moving-average updates go to ``UPDATE_OPS``
     (as slim's and ``tf.layers``' did); ``mask`` (a tensor) is the dropout
     keep mask. Call it once with ``training=True`` and once, under a reusing
-    variable scope, with ``training=False`` for evaluation.
+    variable scope, with ``training=False`` for evaluation. ``batch_norm``:
+    ``(net, training) -> net`` in place of the graph's own batch norm, in the
+    ``conv1`` scope (``tf.layers.batch_normalization(name="BatchNorm")``,
+    whose moving statistics are replica-local under a strategy).
     """
     if kind(config) == "mlp":
         from compat_reg.parity import tf1_graph
@@ -139,31 +142,36 @@ def tf1_builder(config, regularizer):
     def penalty(key):
         return regularizer(config["reg"]) if key else None
 
+    def graph_batch_norm(net, training):
+        with v1.variable_scope("BatchNorm"):
+            beta = v1.get_variable("beta", [filters], initializer=zeros)
+            gamma = v1.get_variable("gamma", [filters], initializer=ones)
+            stats = [v1.get_variable(name, [filters], initializer=init,
+                                     trainable=False)
+                     for name, init in zip(MOVING, (zeros, ones))]
+        if not training:
+            return v1.nn.fused_batch_norm(
+                net, gamma, beta, mean=stats[0], variance=stats[1],
+                epsilon=norm["epsilon"], is_training=False)[0]
+        # slim / tf.layers with fused=True: the moving variance averages the
+        # batch variance with Bessel's correction
+        net, mean, variance = v1.nn.fused_batch_norm(
+            net, gamma, beta, epsilon=norm["epsilon"], is_training=True)
+        for moving, value in zip(stats, (mean, variance)):
+            # moving_averages.assign_moving_average(zero_debias=False)
+            v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, v1.assign_sub(
+                moving, (moving - value) * (1.0 - norm["decay"])))
+        return net
+
+    batch_norm = batch_norm or graph_batch_norm
+
     def build(x, training=True, mask=None):
         net = tf.reshape(x, [-1, height, width, channels])
         with v1.variable_scope("conv1"):
             kernel = v1.get_variable("weights", [size, size, channels, filters],
                                      initializer=zeros, regularizer=penalty(True))
             net = tf.nn.conv2d(net, kernel, [1, 1, 1, 1], "SAME")
-            with v1.variable_scope("BatchNorm"):
-                beta = v1.get_variable("beta", [filters], initializer=zeros)
-                gamma = v1.get_variable("gamma", [filters], initializer=ones)
-                stats = [v1.get_variable(name, [filters], initializer=init,
-                                         trainable=False)
-                         for name, init in zip(MOVING, (zeros, ones))]
-            if training:
-                # slim / tf.layers with fused=True: the moving variance
-                # averages the batch variance with Bessel's correction
-                net, mean, variance = v1.nn.fused_batch_norm(
-                    net, gamma, beta, epsilon=norm["epsilon"], is_training=True)
-                for moving, value in zip(stats, (mean, variance)):
-                    # moving_averages.assign_moving_average(zero_debias=False)
-                    v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, v1.assign_sub(
-                        moving, (moving - value) * (1.0 - norm["decay"])))
-            else:
-                net, _, _ = v1.nn.fused_batch_norm(
-                    net, gamma, beta, mean=stats[0], variance=stats[1],
-                    epsilon=norm["epsilon"], is_training=False)
+            net = batch_norm(net, training)
             net = tf.nn.relu(net)
         net = tf.reshape(net, [-1, units])
         if training and mask is not None:
