@@ -113,6 +113,18 @@ BACKENDS = collections.OrderedDict([
 ])
 STRATEGY_BACKENDS = tuple(n for n, b in BACKENDS.items() if b.strategies)
 
+# Keras 3's other backends the tf2 backends train on too (``--keras-backend``
+# or ``KERAS_BACKEND``; issue 29): ``package``, what must be installed;
+# ``env``, (variable, value) set before it is imported: one thread, as TF's.
+KerasBackend = collections.namedtuple("KerasBackend", "help package env")
+
+KERAS_BACKENDS = collections.OrderedDict([
+    ("jax", KerasBackend("Keras 3 on JAX, CPU, float32", "jax", (
+        "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false"))),
+    ("torch", KerasBackend("Keras 3 on PyTorch, CPU", "torch", (
+        "OMP_NUM_THREADS", "1"))),
+])
+
 # ``cls``: the tf.distribute class (None: no strategy, one device);
 # ``workers``: processes, 2 replicas in all under a strategy.
 Strategy = collections.namedtuple("Strategy", "help cls workers")
