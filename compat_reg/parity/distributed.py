@@ -45,8 +45,9 @@ import uuid
 import numpy as np
 
 import compat_reg
-from compat_reg.parity import backends, determinism, registry, workloads
+from compat_reg.parity import determinism, models, registry, workloads
 from compat_reg.parity import trace as trace_mod
+from compat_reg.parity.tf1_checkpoints import make_convnet_replicas
 
 STRATEGIES = registry.DISTRIBUTED
 REPLICAS = 2          # logical CPUs of the mirrored worker; worker processes
@@ -438,9 +439,6 @@ def job(workload, backend, port_name=None):
         raise ValueError("backend %r does not run under a strategy; these do:"
                          " %s" % (backend, ", ".join(
                              registry.STRATEGY_BACKENDS)))
-    reason = backends.unsupported(workload)
-    if reason:
-        raise ValueError(reason)
     entry = {"workload": workload.name, "golden_path": workload.golden_path,
              "epochs": workload.config["epochs"], "backend": backend}
     if port_name is not None:
@@ -465,6 +463,23 @@ def job_label(entry, default_port="correct"):
     port = entry.get("port", default_port)
     return "%s__%s%s" % (entry["workload"], entry["backend"],
                          "" if port == default_port else "--" + port)
+
+
+def reference(workload):
+    """The reference of ``workload`` under a strategy: None for an MLP (the
+    replicas' summed gradients are the one device's: its one-device
+    reference holds), else TF 1.15's own run of it under MirroredStrategy
+    (2 replicas, ``tf1_checkpoints/make_convnet_replicas.py``): with batch
+    norm each replica normalises its own rows, which one device never
+    does."""
+    if models.kind(workload.config) == "mlp":
+        return None
+    path = make_convnet_replicas.path(workload.name)
+    if not os.path.exists(path):
+        raise ValueError("%s: no TF1 run of it under a strategy to compare "
+                         "with (%s records the built-in conv nets')" % (
+                             workload.name, make_convnet_replicas.__name__))
+    return trace_mod.load(path)
 
 
 def load_workload(entry):

@@ -209,15 +209,44 @@ def _fed_dropout(keras, holder):
     import tensorflow as tf
 
     class FedDropout(keras.layers.Layer):
-        """Multiplies by the harness's keep mask in training only."""
+        """Multiplies by the harness's keep mask in training only; the mask
+        holds the global batch's rows, and replica ``r`` of a strategy with
+        batches of ``n`` rows takes rows ``[r*n, (r+1)*n)`` of it (the rows
+        of the global batch it trains on)."""
 
         def call(self, inputs, training=None):
+            mask = holder.value()
+            replica = tf.distribute.get_replica_context()
+            if replica is not None and replica.num_replicas_in_sync > 1:
+                rows = tf.shape(inputs)[0]
+                start = replica.replica_id_in_sync_group * rows
+                mask = mask[start:start + rows]
             if training is None or isinstance(training, bool):
-                return inputs * holder.value() if training else inputs
-            return tf.where(tf.cast(training, tf.bool),
-                            inputs * holder.value(), inputs)
+                return inputs * mask if training else inputs
+            return tf.where(tf.cast(training, tf.bool), inputs * mask, inputs)
 
     return FedDropout(name="dropout")
+
+
+def _batch_norm(keras, norm):
+    class ReplicaMeanBatchNorm(keras.layers.BatchNormalization):
+        """Keras' batch norm whose moving statistics, under a strategy,
+        hold the mean of what the replicas average in (aggregation
+        ``mean``), as TF1 saved them: each replica normalises its own rows,
+        and TF1's Saver wrote the mean of the replicas' own copies
+        (``tf1_checkpoints/make_convnet_replicas.py``). tf_keras asks for
+        that itself (replica-local copies read as their mean); Keras 3
+        creates them with no aggregation (each replica keeps its own copy,
+        replica 0's is read)."""
+
+        def add_weight(self, *args, **kwargs):
+            if kwargs.get("trainable") is False:
+                kwargs.setdefault("aggregation", "mean")
+            return super(ReplicaMeanBatchNorm, self).add_weight(
+                *args, **kwargs)
+
+    return ReplicaMeanBatchNorm(momentum=norm["decay"],
+                                epsilon=norm["epsilon"], name="conv1_bn")
 
 
 def keras_port(config, regularizer, seed=0):
@@ -231,7 +260,6 @@ def keras_port(config, regularizer, seed=0):
     import tensorflow as tf
     keras = _compat.keras
     height, width, channels, filters, size, units = _convnet_dims(config)
-    norm = config["batch_norm"]
     layers = [keras.Input(shape=(height * width * channels,)),
               keras.layers.Reshape((height, width, channels))]
     # seeded: TF 2.7-2.8 refuse unseeded random ops under op determinism
@@ -241,8 +269,7 @@ def keras_port(config, regularizer, seed=0):
         filters, size, padding="same", use_bias=False, name="conv1",
         kernel_initializer=glorot(seed=seed),
         kernel_regularizer=regularizer(config["reg"]))
-    batch_norm = keras.layers.BatchNormalization(
-        momentum=norm["decay"], epsilon=norm["epsilon"], name="conv1_bn")
+    batch_norm = _batch_norm(keras, config["batch_norm"])
     dense = keras.layers.Dense(
         config["classes"], name="logits", kernel_initializer=glorot(seed=seed + 1),
         kernel_regularizer=regularizer(config["reg"]),

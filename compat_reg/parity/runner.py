@@ -5,7 +5,8 @@ requested strategy (``registry.DISTRIBUTED``) then trains it on the
 backends that run under a strategy, in that strategy's worker processes
 (``distributed``). The traces (plus the golden trace where there is one)
 are planned by ``pairing`` (the reference: golden, else ``tf1-graph``; then
-every pair of backends) and measured; ``measure.explain`` names what only a
+every pair of backends; a conv net's traces under a strategy apart, against
+TF1's own run under one: ``distributed.reference``) and measured; ``measure.explain`` names what only a
 strategy can get wrong, and a ``fit`` that raised under a strategy is a
 failed row of its own.
 """
@@ -68,8 +69,15 @@ def run_workloads(workloads, backend_names=None, optimizers="exact",
         traces = all_traces[workload.name]
         if workload.golden_path:
             traces["golden"] = trace_mod.from_golden(workload.golden_path)
-        plan = pairing.plan(workload.name, list(traces.values()))
-        rows, pairs = pairing.run([plan])
+        groups = [list(traces.values())]
+        under = distributed.reference(workload) if runs else None
+        if under is not None:  # TF1's run under a strategy: their reference
+            traces[under.backend] = under
+            groups = [[t for t in groups[0] if not t.env.get("strategy")],
+                      [under] + [t for t in groups[0] if t.env.get("strategy")]]
+        plans = [pairing.plan(workload.name, g) for g in groups]
+        plan = plans[-1]
+        rows, pairs = pairing.run(plans)
         results.extend(measure.explain(r, probes) for r in rows + pairs)
         for run in runs.values():
             for (wname, backend), failure in run.failed.items():

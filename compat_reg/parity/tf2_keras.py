@@ -143,6 +143,41 @@ def replica_spread(strategy, variables):
     return worst
 
 
+def replica_data_loss(model, x, y, global_batch, training=True):
+    """This replica's part of the global batch's mean data loss
+    (``tf.nn.compute_average_loss``: summed over its rows, divided by the
+    global batch); the replicas' parts sum to the mean."""
+    import tensorflow as tf
+    return tf.nn.compute_average_loss(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=y, logits=model(x, training=training)),
+        global_batch_size=global_batch)
+
+
+def training_data_loss(strategy, model, global_batch):
+    """``(x, y) -> float`` for replica values of a global batch: its mean
+    data loss as the replicas compute it in training mode, each on its own
+    rows (batch norm on each replica's statistics, that replica's rows of
+    the dropout mask), without changing the model: the moving statistics
+    this forward pass updates are put back."""
+    import tensorflow as tf
+    from compat_reg import _compat
+
+    @tf.function
+    def forward(x, y):
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, _compat.strategy_run(
+            strategy, replica_data_loss, args=(model, x, y, global_batch)),
+            axis=None)
+
+    def data_loss(x, y):
+        moving = model.non_trainable_weights
+        kept = _snapshot(moving)
+        value = float(forward(x, y))
+        copy_weights(moving, kept)
+        return value
+    return data_loss
+
+
 def train_loop(model, variables, data, batch_order, optimizer,
                add_penalty=True, tracked=None, before_step=None,
                training=True, strategy=None, scale_penalty=True):
@@ -165,14 +200,11 @@ def train_loop(model, variables, data, batch_order, optimizer,
 
     def replica_step(x, y):
         with tf.GradientTape() as tape:
-            logits = model(x, training=training)
             if strategy is None:
-                data_loss = loss_fn(y, logits)
+                data_loss = loss_fn(y, model(x, training=training))
             else:
-                data_loss = tf.nn.compute_average_loss(
-                    tf.nn.sparse_softmax_cross_entropy_with_logits(
-                        labels=y, logits=logits),
-                    global_batch_size=global_batch)
+                data_loss = replica_data_loss(model, x, y, global_batch,
+                                              training)
             penalty = evaluation.model_regularization_loss(model)
             added = (losses.scale_regularization_loss(penalty)
                      if strategy is not None and scale_penalty else penalty)
@@ -298,9 +330,8 @@ def train_fit(model, variables, data, batch_order, optimizer,
             self.penalty = float(evaluation.model_regularization_loss(model))
             if strategy is not None:
                 rows = batch_order[self.epoch][batch]
-                data_loss = float(evaluation.cross_entropy(
-                    tf.constant(data.y_train[rows]),
-                    model(data.x_train[rows], training=False)))
+                data_loss = training_loss(*replica_values(
+                    strategy, data.x_train[rows], data.y_train[rows]))
                 self.record(data_loss, np.float32(data_loss) + np.float32(
                     self.penalty) * np.float32(2 if manual_add else 1))
 
@@ -315,6 +346,9 @@ def train_fit(model, variables, data, batch_order, optimizer,
             curves["reg_loss"].append(self.penalty)
             curves["total_loss"].append(float(total))
 
+    if strategy is not None:
+        training_loss = training_data_loss(strategy, model,
+                                           batch_order.shape[2])
     with scope(strategy):
         model.compile(optimizer=optimizer,
                       loss=_fit_loss(model, manual_add, strategy, seen),
