@@ -167,6 +167,7 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
     if masks is not None:
         def before_step(epoch, step):
             keras_port.set_mask(masks[epoch, step])
+    before_step = resume.carry_step(model, optimizer, before_step)
     if backend == "tf2-keras":
         curves, per_epoch, start, final = tf2_keras.train_loop(
             model, variables, workload.data, workload.batch_order, optimizer,

@@ -49,3 +49,32 @@ def restore_optimizer(workload, keras_port, optimizer):
         model, path, scopes=models.CHECKPOINT_SCOPES, optimizer=optimizer)
     model.set_weights(weights)
     return report
+
+
+
+def carry_step(model, optimizer, before_step=None):
+    """``before_step`` (``(epoch, step) -> None``, or None) for training
+    ``model``, that first starts the step count of Keras' ``TFOptimizer`` at
+    ``optimizer``'s own (what a resumed run restored): Keras before its
+    optimizer API (TF 2.0 - 2.10) compiles a TF1-class optimizer into that
+    wrapper, whose own count, from 0, is the step its schedule reads (and
+    refuses a wrapper made beforehand under eager execution). Unchanged
+    where ``optimizer`` keeps no step of its own (a Keras optimizer, or TF1's
+    not yet applied)."""
+    import tensorflow as tf
+    from compat_reg import _compat
+    if _compat.TF1 or not isinstance(optimizer, tf.compat.v1.train.Optimizer):
+        return before_step
+    own = [v for v in optimizer.variables()
+           if v.name.split(":")[0].split("/")[-1] == "schedule_step"]
+    if not own:
+        return before_step
+
+    def start(epoch, step):
+        compiled = getattr(model, "optimizer", None)
+        if epoch == step == 0 and compiled is not None and (
+                compiled is not optimizer):
+            compiled.iterations.assign(own[0].read_value())
+        if before_step is not None:
+            before_step(epoch, step)
+    return start
