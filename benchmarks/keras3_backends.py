@@ -86,7 +86,7 @@ def main(argv=None):
     results = {}
     for case in args.cases.split(","):
         base = "sgd_l2" if case == "adam_l2" else case
-        record, arrays, data = golden_files.read_training(
+        record, arrays, data, _ = golden_files.read_training(
             golden_files.path("train_%s.json" % base))
         config = dict(record["config"])
         if case == "adam_l2":

@@ -144,13 +144,13 @@ def check_run(record, filename):
 
     Every curve has the same number of steps, every metric one value per
     epoch, the config's ``epochs`` of them, and the steps split into whole
-    epochs. Returns ``(steps, epochs)``.
+    epochs. Returns ``(steps, epochs, optimizer)``, ``optimizer`` the
+    config's spec as ``check_config`` parsed it.
     """
-    config = check_config(field(record, filename, "config", dict)
-                          if "config" in record else
-                          field(field(record, filename, "workload", dict),
-                                filename, "config", dict, "workload"),
-                          filename)
+    config = (field(record, filename, "config", dict) if "config" in record
+              else field(field(record, filename, "workload", dict), filename,
+                         "config", dict, "workload"))
+    optimizer = check_config(config, filename)
     curves = field(record, filename, "curves", dict)
     per_epoch = field(record, filename, "per_epoch", dict)
     steps = set(len(_numbers(curves.get(k), filename, "curves." + k))
@@ -170,7 +170,7 @@ def check_run(record, filename):
     if steps % epochs:
         raise InputError(filename, "curves", "%d steps do not split into %d "
                          "epochs" % (steps, epochs))
-    return steps, epochs
+    return steps, epochs, optimizer
 
 
 def _positive_ints(config, filename, key, count=None):
@@ -188,7 +188,9 @@ def _positive_ints(config, filename, key, count=None):
 def check_config(config, filename):
     """A workload ``config``: its model (``mlp``: sizes, activation;
     ``convnet``: image, filters, kernel_size, classes), batch, epochs and
-    optimizer (schedule and weight decay included)."""
+    optimizer (schedule and weight decay included). Returns the optimizer
+    spec parsed (``convention.OptimizerSpec``): the one parse of it, for the
+    reader to pass on."""
     model = config.get("model", "mlp")
     if model == "mlp":
         sizes = field(config, filename, "sizes", list, "config")
@@ -210,10 +212,9 @@ def check_config(config, filename):
             raise InputError(filename, "config." + key, "is %r, expected a "
                              "positive integer" % config[key])
     try:
-        convention.parse_optimizer(config)
+        return convention.parse_optimizer(config)
     except (TypeError, ValueError) as err:
         raise InputError(filename, "config.optimizer", str(err)) from None
-    return config
 
 
 def layer_names(config):
@@ -241,15 +242,17 @@ DATA_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def read_training(filename):
-    """``(record, arrays, data)`` of a golden-format training file, checked.
+    """``(record, arrays, data, optimizer)`` of a golden-format training
+    file, checked.
 
     ``arrays`` are its npz (initial and final weights, ``batch_order``),
-    ``data`` the data set's npz (``x_train, y_train, x_test, y_test``); the
+    ``data`` the data set's npz (``x_train, y_train, x_test, y_test``),
+    ``optimizer`` its config's spec, parsed (``check_config``); the
     shapes must fit the config, and every ``batch_order`` index must be a row
     of ``x_train``.
     """
     record = read_json(filename)
-    steps, epochs = check_run(record, filename)
+    steps, epochs, optimizer = check_run(record, filename)
     config = record["config"]
     folder = os.path.dirname(os.path.abspath(filename))
     names = layer_names(config)
@@ -282,7 +285,7 @@ def read_training(filename):
     if data["x_train"].ndim != 2 or data["x_train"].shape[1] != sizes[0]:
         raise InputError(data_path, "x_train", "has shape %s, the config's "
                          "input width is %d" % (data["x_train"].shape, sizes[0]))
-    return record, arrays, data
+    return record, arrays, data, optimizer
 
 
 def load_json(name):

@@ -414,3 +414,23 @@ def test_traces_record_the_schedule_read_back_from_the_optimizer():
         plain = trace.optimizer_hparams(optimizers.tf1(SPECS["momentum"]),
                                         "momentum")
     assert list(plain) == ["kind", "class", "lr", "momentum"]
+
+
+@pytest.mark.parametrize("case", CASES, ids="-".join)
+def test_get_checks_the_schedule_once(case, monkeypatch):
+    """``get`` parses the spec once (its schedule's arguments included) and
+    hands the parsed form down: the schedule it makes is not checked again,
+    and is the one a user's ``TF1Schedule(kind, **arguments)`` is."""
+    calls = []
+    check = convention.schedule_arguments
+    monkeypatch.setattr(convention, "schedule_arguments",
+                        lambda *a, **k: calls.append(a) or check(*a, **k))
+    optimizer = optimizers.get(_spec(*case))
+    assert len(calls) == 1
+    parsed = convention.parse_optimizer(_spec(*case))
+    rate = getattr(optimizer, "_learning_rate", None)  # as in the test above
+    if isinstance(rate, optimizers.TF1Schedule):
+        again = optimizers.TF1Schedule(parsed.schedule.kind, **parsed.schedule_args)
+        assert rate.get_config() == again.get_config()
+        assert [float(rate(s)) for s in (0, 11, 30)] == [
+            float(again(s)) for s in (0, 11, 30)]

@@ -353,3 +353,17 @@ def test_tf1_side_ports_parse_their_arguments(cls, argument, value):
         with pytest.raises(ValueError, match="%s: %s must be" % (
                 cls.__name__, argument)):
             cls(**kwargs)
+
+
+@pytest.mark.parametrize("name", golden_files.training_cases())
+def test_a_golden_trace_parses_its_spec_once(name, monkeypatch):
+    """Read as a trace, a golden file's optimizer spec is parsed once (its
+    config's check) and the parsed form passed on to ``spec_hparams``."""
+    parsed = []
+    parse = convention.parse_optimizer
+    monkeypatch.setattr(convention, "parse_optimizer", lambda spec, *a: (
+        parsed.append(spec) if not isinstance(spec, convention.OptimizerSpec)
+        else None) or parse(spec, *a))
+    got = trace.load(golden_files.path("train_%s.json" % name))
+    assert len(parsed) == 1
+    assert got.port["optimizer"] == trace.spec_hparams(parse(parsed[0]))

@@ -108,8 +108,7 @@ def get(spec):
     if parsed.schedule is None:
         return cls(**args)
     if _compat.KERAS_OPTIMIZER_API:
-        args["learning_rate"] = schedule(parsed.schedule.kind,
-                                         **parsed.schedule_args)
+        args["learning_rate"] = schedule.parsed(parsed)
         return cls(**args)
     return step_scheduled(cls)(
         schedule=(parsed.schedule.kind, parsed.schedule_args), **args)

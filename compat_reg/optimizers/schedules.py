@@ -70,15 +70,27 @@ def schedule_record(kind, arguments):
 class ScheduleArguments(_compat.LearningRateSchedule):
     """A TF1 schedule's ``kind`` and its arguments (TF1's names, checked by
     ``convention``), and the config they make: what ``TF1Schedule`` and the
-    ``keras.ops`` schedule of ``optimizers.portable`` share."""
+    ``keras.ops`` schedule of ``optimizers.portable`` share. ``parsed``
+    makes one of a parsed spec's schedule without checking it again."""
 
     def __init__(self, kind, **arguments):
         spec = {"lr": arguments.pop("learning_rate", None),
                 "schedule": dict(arguments, kind=kind)}
         _, checked = convention.schedule_arguments(spec)
+        self._setup(kind, checked)
+
+    @classmethod
+    def parsed(cls, spec):
+        """The schedule of ``spec``, a ``convention.OptimizerSpec`` with one:
+        its arguments as the spec's parser checked them."""
+        schedule = cls.__new__(cls)
+        schedule._setup(spec.schedule.kind, spec.schedule_args)
+        return schedule
+
+    def _setup(self, kind, arguments):
         super(ScheduleArguments, self).__init__()
         self.kind = kind
-        self.arguments = checked
+        self.arguments = dict(arguments)
 
     def get_config(self):
         config = dict(self.arguments)
@@ -110,8 +122,8 @@ class TF1Schedule(ScheduleArguments):
     ValueError: schedule 'exponential_decay': 'decay_steps' must be a positive integer, got 0
     """
 
-    def __init__(self, kind, **arguments):
-        super(TF1Schedule, self).__init__(kind, **arguments)
+    def _setup(self, kind, arguments):
+        super(TF1Schedule, self)._setup(kind, arguments)
         self._schedule = _GraphSchedule(kind, self.arguments)
 
     def __call__(self, step):

@@ -202,7 +202,7 @@ def _decode_weights(record, path):
 
 def from_golden(path):
     """A golden training file read as a trace."""
-    record, arrays, _ = golden_files.read_training(path)
+    record, arrays, _, optimizer = golden_files.read_training(path)
     config = record["config"]
     weights = collections.OrderedDict()
     init = collections.OrderedDict()
@@ -216,7 +216,7 @@ def from_golden(path):
         ("keras_flavour", genv.get("flavor")), ("keras_version", None),
         ("backend", "golden"), ("optimizers", "tf1"), ("golden", True)])
     port = collections.OrderedDict([
-        ("optimizer", spec_hparams(config)),
+        ("optimizer", spec_hparams(optimizer)),
         ("initial_weights", init),
         ("batch_order", [sha256(e) for e in arrays["batch_order"]])])
     finite.note_initial(port, collections.OrderedDict(
@@ -301,7 +301,7 @@ def load(path):
         golden_files.field(record, path, key, dict)
     golden_files.field(record["workload"], path, "name", str, "workload")
     golden_files.field(record["env"], path, "backend", str, "env")
-    steps, epochs = golden_files.check_run(record, path)
+    _, epochs, _ = golden_files.check_run(record, path)
     _check_port(record["port"], path, epochs)
     weights = _decode_weights(record["final_weights"], path)
     if not weights and "truncated_to" not in record["workload"]:

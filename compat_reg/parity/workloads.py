@@ -118,7 +118,7 @@ Sources.__new__.__defaults__ = (None,)
 def from_golden(path):
     """The workload of a golden training file (any file in that format),
     validated (``validate``)."""
-    record, arrays, data = golden_files.read_training(path)
+    record, arrays, data, _ = golden_files.read_training(path)
     config = record["config"]
     keys = [key for _, key, _ in golden_files.layer_names(config)]
     folder = os.path.dirname(os.path.abspath(path))
