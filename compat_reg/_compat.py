@@ -21,10 +21,13 @@ import collections
 import functools
 import importlib
 import importlib.util
+import inspect
 import os
+import platform
 import re
 import sys
 
+import numpy
 import tensorflow as tf
 
 def _major_minor(version):
@@ -348,7 +351,6 @@ def compile_without_xla():
     """``model.compile`` keywords that keep XLA off: ``jit_compile=False``
     where ``compile`` has the argument; the releases before it (TF 2.0-2.5)
     never XLA-compiled ``fit`` and reject the keyword."""
-    import inspect
     if "jit_compile" in inspect.signature(keras.models.Model.compile).parameters:
         return {"jit_compile": False}
     return {}
@@ -615,8 +617,6 @@ def set_global_seed(seed):
 
 def describe():
     """The facts above as an ordered list of (name, value) pairs."""
-    import numpy
-    import platform
     return [
         ("python", platform.python_version()),
         ("numpy", numpy.__version__),

@@ -5,9 +5,12 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import importlib
 import importlib.util
+import logging
 import os
 import re
 import sys
+
+from compat_reg.parity.cli import main as parity_main
 
 DESCRIPTION = ("compat-reg: move TF1 regularization code to TF2 without "
                "changing what models learn.")
@@ -69,7 +72,7 @@ def _needs_tensorflow(command):
 
 
 def _doctor(args):
-    from compat_reg import _compat, regularizers
+    from compat_reg import _compat, regularizers  # deferred: TF, after main checks it
     for key, value in _compat.describe():
         print("%-20s %s" % (key, value))
     print()
@@ -99,9 +102,9 @@ def _shown(reg):
 
 
 def _check(args):
-    from compat_reg import _compat, golden_files, regularizers
-    from compat_reg.parity import finite
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: TF, after main checks it
+    from compat_reg import _compat, golden_files, regularizers  # deferred: TF, after main checks it
+    from compat_reg.parity import finite  # deferred: numpy, not for --help
     cases = golden_files.penalty_cases()  # validated before any row prints
     failed = 0
     print("%-18s %-8s %16s %16s %10s  %s" % (
@@ -165,7 +168,6 @@ def main(argv=None):
     if not verbose and console:
         # and so would its Python warnings ("Callback method ... is slow",
         # "Please add keras.layers.InputLayer"): errors still show
-        import logging
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if argv and argv[0] == "parity":
         # every parity command trains or reads TF; its --help needs none
@@ -174,10 +176,9 @@ def main(argv=None):
                 a for a in argv[1:2] if not a.startswith("-")]))
             if missing:
                 return missing
-        from compat_reg.parity.cli import main as parity_main
         return parity_main(argv[1:])
     if argv and argv[0] == "migrate":
-        from compat_reg.migrate.cli import main as migrate_main
+        from compat_reg.migrate.cli import main as migrate_main  # deferred: Python>=3.9
         return migrate_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="compat-reg", description=DESCRIPTION, epilog=EPILOG,

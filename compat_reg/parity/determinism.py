@@ -33,8 +33,8 @@ def configure(op_determinism=False):
         return list(_DONE[0])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import tensorflow as tf
-    from compat_reg import _compat
+    import tensorflow as tf  # deferred: the environment above is set first
+    from compat_reg import _compat  # deferred: it imports TF
     problems = []
     if _compat.TF2:
         threading = tf.config.threading
@@ -56,6 +56,6 @@ def configure(op_determinism=False):
 
 def session_config():
     """A ``tf.compat.v1.ConfigProto`` with one intra- and one inter-op thread."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: parity --help imports this
     return _compat.v1.ConfigProto(intra_op_parallelism_threads=1,
                                   inter_op_parallelism_threads=1)

@@ -600,7 +600,7 @@ def upstream_limit(strategy, what):
     optimizer that does not sum the replicas' gradients, Keras 3.0-3.4,
     ``OPTIMIZER_SUMS_REPLICA_GRADIENTS``). Rows they explain read
     ``unsupported here``."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: _worker sets TF up later
     if what == "fit-raises" and strategy == "multiworker" and (
             _compat.MULTIWORKER_FIT == "raises"):
         return "compat_reg._compat.MULTIWORKER_FIT = 'raises'"
@@ -615,7 +615,7 @@ def upstream_limit(strategy, what):
 
 def sync_cause():
     """Why the replicas of a strategy end with different weights."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: _worker sets TF up later
     if not _compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS:
         return ("Keras %s's optimizer does not sum the replicas' gradients "
                 "under tf.distribute: each replica applies only its own "
@@ -634,7 +634,7 @@ def sync_cause():
 def fit_cause(probe, strategy_class="MirroredStrategy"):
     """The diagnosis a ``fit_probe`` result supports, or None if one fit
     step under the strategy equals one device's (to ``tolerances.RATIO``)."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: _worker sets TF up later
     if not probe or probe.get("error"):
         return None
     data, penalty = probe["data"], probe.get("penalty")
@@ -660,7 +660,7 @@ def fit_cause(probe, strategy_class="MirroredStrategy"):
 
 def fit_error_cause(strategy):
     """Why ``fit`` could not train under ``strategy`` on this Keras."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: _worker sets TF up later
     if strategy == "multiworker" and _compat.MULTIWORKER_FIT == "raises":
         return ("Keras %s's fit does not run under MultiWorkerMirroredStrategy"
                 " (compat_reg._compat.MULTIWORKER_FIT = 'raises'; "
@@ -694,7 +694,7 @@ def failed_comparison(workload, backend, error, reference, optimizers="exact"):
 
 def describe_probe(strategy, probe):
     """One line about a ``fit_probe`` result."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: _worker sets TF up later
     if not probe:
         return "%s: fit probe not run" % strategy
     if probe.get("error"):

@@ -28,13 +28,13 @@ LOG_LOW, LOG_HIGH = -6.0, 1.0
 
 def _pyplot():
     try:
-        import matplotlib
+        import matplotlib  # deferred: matplotlib is optional (_pyplot)
     except ImportError:
         raise SystemExit(
             "--plot needs matplotlib, which is not installed: pip install "
             "'compat_reg[plot]' (or pip install matplotlib)") from None
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib is optional (_pyplot)
     return plt
 
 
@@ -97,7 +97,7 @@ def _matrix(ax, fig, results, pairs):
         if ratio is not None:
             values[rows.index(row), columns.index(column)] = np.clip(
                 np.log10(max(ratio, 10 ** LOG_LOW)), LOG_LOW, LOG_HIGH)
-    import matplotlib.colors as mcolors
+    import matplotlib.colors as mcolors  # deferred: matplotlib is optional (_pyplot)
     cmap = mcolors.LinearSegmentedColormap.from_list(
         "parity", [(0.0, "#1a9850"), (0.55, "#d9ef8b"), (0.80, "#fee08b"),
                    (0.857, "#fc8d59"), (1.0, "#a50026")])
@@ -164,7 +164,7 @@ def _set_bad(cmap, colour):
 
 
 def _box(i, j, colour, edge="black"):
-    import matplotlib.patches as patches
+    import matplotlib.patches as patches  # deferred: matplotlib is optional (_pyplot)
     return patches.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colour,
                              edgecolor=edge, lw=1.2, zorder=2)
 
@@ -235,7 +235,7 @@ def _detail(ax_loss, ax_diff, results, workload):
     ax_diff.text(x_ref[-1], bound * 1.4, "bound %g" % bound, color="#a50026",
                  fontsize=8, ha="right")
     ax_diff.set_ylim(1e-9, 1.0)
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # deferred: matplotlib is optional (_pyplot)
     for ax in (ax_loss, ax_diff):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0, x_ref[-1])

@@ -15,7 +15,7 @@ from compat_reg import convention
 
 def compat_regularizer(reg):
     """The compat_reg regularizer of a workload ``reg`` entry (or None)."""
-    from compat_reg import regularizers
+    from compat_reg import regularizers  # deferred: parity --help imports this
     return regularizers.from_spec(reg)
 
 
@@ -25,7 +25,7 @@ def keras_unhalved_regularizer(reg):
     TF1's ``l2_regularizer(s)`` is ``s * sum(w**2) / 2``; Keras' ``L2(s)`` is
     ``s * sum(w**2)``, so the L2 part of the penalty doubles.
     """
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: parity --help imports this
     regularizers = _compat.moves  # L1/L2 are L1L2 before TF 2.3: keywords
     if reg is None:
         return None
@@ -41,7 +41,7 @@ def keras_unhalved_regularizer(reg):
 
 def keras_default_epsilon_optimizer(spec):
     """WRONG: ``keras.optimizers.Adam(lr)``, i.e. Keras' epsilon 1e-7."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: parity --help imports this
     return _compat.keras.optimizers.Adam(
         learning_rate=convention.parse_optimizer(spec).args["learning_rate"])
 
@@ -95,7 +95,7 @@ class Port(object):
         name = workload.config.get("init_checkpoint")
         if name:
             return load_checkpoint(workload, keras_port)
-        from compat_reg.parity import tf2_keras
+        from compat_reg.parity import tf2_keras  # deferred: parity --help imports this
         tf2_keras.copy_weights(list(keras_port.weights.values()),
                                workload.init)
         return None
@@ -104,8 +104,8 @@ class Port(object):
 def load_checkpoint(workload, keras_port, mapping=None):
     """Load the workload's TF1 checkpoint into the Keras model; returns the
     ``compat_reg.checkpoints`` report."""
-    from compat_reg import checkpoints
-    from compat_reg.parity import models
+    from compat_reg import checkpoints  # deferred: parity --help imports this
+    from compat_reg.parity import models  # deferred: parity --help imports this
     return checkpoints.load_tf1_checkpoint(
         keras_port.model, models.checkpoint_path(
             workload.config["init_checkpoint"]),
@@ -124,7 +124,7 @@ def native(wrong):
     """WRONG: the straight native-Keras port of an optimizer spec (see
     ``compat_reg.optimizers.keras_native``'s ``wrong``)."""
     def make(spec):
-        from compat_reg import optimizers
+        from compat_reg import optimizers  # deferred: parity --help imports this
         return optimizers.keras_native(spec, wrong=wrong)
     return make
 

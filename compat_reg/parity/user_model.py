@@ -17,10 +17,12 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 import difflib
+import inspect
 
 import numpy as np
+import tensorflow as tf
 
-from compat_reg import _compat, golden_files, naming
+from compat_reg import _compat, checkpoints, golden_files, naming
 from compat_reg import optimizers as optimizers_mod
 from compat_reg.parity import backends, measure, recorder, report, tf1_graph
 from compat_reg.parity import tolerances
@@ -55,7 +57,6 @@ class ParityReport(object):
 def _takes_training(build_graph):
     """Does ``build_graph`` take ``(x, training)`` (a model with batch norm
     or dropout, built as a training and an inference tower)?"""
-    import inspect
     try:
         params = inspect.signature(build_graph).parameters.values()
     except (TypeError, ValueError):
@@ -76,8 +77,6 @@ def graph_variables(build_graph, input_shape, dtype=np.float32):
     """``[(name, shape)]`` of the variables ``build_graph`` creates: the
     trainable ones, and with ``build_graph(x, training)`` every model
     variable (batch norm's moving statistics too), in creation order."""
-    import tensorflow as tf
-    from compat_reg import _compat
     v1 = _compat.v1
     with tf.Graph().as_default():
         v1.set_random_seed(0)
@@ -101,7 +100,6 @@ def map_variables(tf1_vars, keras_weights, variable_map=None):
     name to a Keras weight, its TF1-style name (``_compat.tf1_name``) or its
     index in ``keras_weights``.
     """
-    from compat_reg import _compat
     if variable_map is None:
         if len(tf1_vars) != len(keras_weights):
             raise ValueError(
@@ -131,7 +129,6 @@ def map_variables(tf1_vars, keras_weights, variable_map=None):
 def layer_weights(model):
     """Every weight of ``model`` layer by layer, in layer order (tf_keras'
     ``model.weights`` lists all trainable weights before the others)."""
-    from compat_reg import _compat
     seen, out = set(), []
     for layer in _compat.flatten_layers(model)[1:]:
         for weight in layer.weights:
@@ -142,7 +139,6 @@ def layer_weights(model):
 
 
 def _role(name):
-    from compat_reg import checkpoints
     last = name.rsplit("/", 1)[-1]
     return dict((c.tf1, c.role) for c in checkpoints.TF1_CONVENTIONS).get(
         last, last)
@@ -153,7 +149,6 @@ def _by_role(tf1_vars, keras_weights):
     the Keras weights of the same role (slim creates a batch norm's ``beta``
     before ``gamma``, Keras ``gamma`` first: same shapes, so order alone
     would swap them silently)."""
-    from compat_reg import _compat
     keras_roles = [_compat.tf1_name(w).rsplit("/", 1)[-1] for w in keras_weights]
     mapped = list(keras_weights)
     start = 0
@@ -370,7 +365,6 @@ def compare_trace(path, keras_model, loss, optimizer=None, variable_map=None,
     raises ``ValueError`` (a bad trace: ``golden_files.InputError``) before
     any weight is set.
     """
-    import tensorflow as tf
     trace = recorder.read_trace(path)
     if spec is not None and dict(spec) != trace.spec:
         raise golden_files.InputError(trace.path, "config", "recorded with "

@@ -29,6 +29,7 @@ import os
 import platform
 
 import numpy as np
+import tensorflow as tf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DECAY = 0.5      # batch-norm decay (slim) / momentum (tf.layers): stats move
@@ -38,7 +39,6 @@ SEED = 0
 
 
 def slim_net(x, is_training):
-    import tensorflow as tf
     slim = tf.contrib.slim
     bn = {"is_training": is_training, "decay": DECAY}
     with slim.arg_scope([slim.conv2d], kernel_size=[3, 3],
@@ -50,7 +50,6 @@ def slim_net(x, is_training):
 
 
 def layers_net(x, is_training):
-    import tensorflow as tf
     layers = tf.compat.v1.layers
     h = x
     for _ in range(2):  # conv2d, batch_normalization; conv2d_1, ..._1
@@ -62,7 +61,6 @@ def layers_net(x, is_training):
 
 
 def write(name, net, ema):
-    import tensorflow as tf
     v1 = tf.compat.v1
     out = os.path.join(HERE, name)
     if not os.path.isdir(out):
@@ -114,7 +112,6 @@ def write(name, net, ema):
 
 
 def main():
-    import tensorflow as tf
     assert tf.__version__.startswith("1.15"), "run this with TF 1.15"
     print("TF %s, numpy %s, Python %s" % (tf.__version__, np.__version__,
                                            platform.python_version()))

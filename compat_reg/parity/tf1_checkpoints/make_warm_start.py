@@ -25,6 +25,9 @@ import json
 import os
 import platform
 
+import numpy as np
+import tensorflow as tf
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "warm_start")
 FEATURES, HIDDEN = 8, 16
@@ -67,7 +70,6 @@ CASES = [
 
 
 def build(model, x):
-    import tensorflow as tf
     layers = tf.compat.v1.layers
     scope, deeper, head, classes = MODELS[model]
 
@@ -91,8 +93,6 @@ def build(model, x):
 
 
 def write_checkpoint():
-    import numpy as np
-    import tensorflow as tf
     v1 = tf.compat.v1
     rng = np.random.RandomState(0)
     with tf.Graph().as_default():
@@ -127,8 +127,6 @@ def _line(error):
 
 
 def run_case(prefix, model, assignment_map):
-    import numpy as np
-    import tensorflow as tf
     v1 = tf.compat.v1
     reader = tf.train.load_checkpoint(prefix)
     tensors = dict((n, reader.get_tensor(n))
@@ -160,8 +158,6 @@ def run_case(prefix, model, assignment_map):
 
 
 def main():
-    import numpy as np
-    import tensorflow as tf
     assert tf.__version__.startswith("1.15"), "run this with TF 1.15"
     if not os.path.isdir(OUT):
         os.makedirs(OUT)
