@@ -490,14 +490,17 @@ def _optimizer_kind(optimizer):
     """``(spec, native)``: the ``OPTIMIZER_STATE`` kind of ``optimizer`` and
     whether it is Keras' own ``SGD``/``Adam`` rather than compat_reg's (or
     TF1's) class; ``(None, False)`` for any other optimizer."""
-    train = _compat.v1.train
-    decoupled = isinstance(optimizer, (optimizers.AdamW, optimizers.MomentumW)
-                           ) or any(c.__name__ == "DecoupledWeightDecayExtension"
-                                    for c in type(optimizer).__mro__)
+    train, portable = _compat.v1.train, optimizers.portable
+    decoupled = isinstance(optimizer, (
+        optimizers.AdamW, optimizers.MomentumW, portable.AdamW,
+        portable.MomentumW)) or any(
+            c.__name__ == "DecoupledWeightDecayExtension"
+            for c in type(optimizer).__mro__)
     for spec, classes in (
-            ("adam", (optimizers.Adam, train.AdamOptimizer)),
-            ("momentum", (optimizers.Momentum, train.MomentumOptimizer)),
-            ("sgd", (optimizers.GradientDescent,
+            ("adam", (optimizers.Adam, portable.Adam, train.AdamOptimizer)),
+            ("momentum", (optimizers.Momentum, portable.Momentum,
+                          train.MomentumOptimizer)),
+            ("sgd", (optimizers.GradientDescent, portable.GradientDescent,
                      train.GradientDescentOptimizer))):
         if isinstance(optimizer, classes):
             return spec + ("w" if decoupled and spec != "sgd" else ""), False
@@ -774,6 +777,16 @@ def _state_plan(optimizer, model, reader, report, mapping, tf1_name,
                         " nor, with Keras' optimizer API (Keras 2.11+), Keras'"
                         " SGD/Adam: its state has no TF1 counterpart here" % (
                             plan.label, ", ".join(OPTIMIZER_STATE))]
+    if not (_compat.TF_BACKEND or plan.native or isinstance(
+            optimizer, tuple(optimizers.portable.EXACT.values()))):
+        raise _compat.BackendError(
+            "resuming %s needs Keras' TensorFlow backend: it updates TF "
+            "variables with TF's training kernels, and this Keras %s runs on "
+            "%s (KERAS_BACKEND=%s). On %s, compat_reg.optimizers.get(spec) is "
+            "the keras.ops port (compat_reg.optimizers.portable): pass that "
+            "optimizer" % (plan.label, _compat.KERAS_VERSION,
+                           _compat.KERAS_BACKEND, _compat.KERAS_BACKEND,
+                           _compat.KERAS_BACKEND))
     if plan.native and getattr(optimizer, "amsgrad", False):
         plan.problems.append("optimizer: %s has amsgrad=True: TF1's Adam kept "
                              "no maximum of v" % plan.label)
