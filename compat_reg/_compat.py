@@ -154,6 +154,49 @@ def contrib_opt_class(name):
 CONTRIB_WEIGHT_DECAY_SPARSE = TF_VERSION >= (1, 11)
 
 
+# What a TF release computes differently from the others, TF's and not
+# compat_reg's (contrib gives the same there): ``releases`` (major, minor),
+# the ``quantity`` of a parity comparison it moves, by at most ``figure``,
+# and why. The parity harness reports a comparison of a trace recorded on
+# one of ``releases`` with one recorded on another TF, off by no more than
+# ``figure``, as this difference (``release_difference``); beyond it, a
+# failure. Each is pinned by the test ``test`` names.
+ReleaseDifference = collections.namedtuple(
+    "ReleaseDifference", "releases quantity figure reason test")
+RELEASE_DIFFERENCES = (
+    ReleaseDifference(
+        ((1, 4),), "step-0 penalty", 1.01e-6,
+        "TF 1.4's CPU kernels sum float32 4 at a time (SSE), TF 1.5 - 1.12 "
+        "8 (AVX), TF 1.13 - 1.15 8 in Eigen's tree (one thread, as the "
+        "parity harness runs them): the same L2 penalty of "
+        "sgd_l2's initial weights is 1.89689243 on TF 1.4, 1.89689338 on "
+        "1.5 - 1.12, 1.89689434 on 1.13 - 1.15 (golden); contrib's equals "
+        "compat_reg's on each",
+        "tests/test_tf1_releases.py::test_workload_penalties_differ_by_release"),
+)
+
+
+def release_difference(quantity, tensorflow, other, deviation):
+    """The ``ReleaseDifference`` that explains ``quantity`` off by
+    ``deviation`` between a trace recorded on TF ``tensorflow`` and one on
+    TF ``other`` (version strings from the traces' metadata), or None."""
+    releases = [_release(v) for v in (tensorflow, other)]
+    for known in RELEASE_DIFFERENCES:
+        inside = [r in known.releases for r in releases]
+        if (known.quantity == quantity and None not in releases
+                and inside[0] != inside[1] and deviation <= known.figure):
+            return known
+    return None
+
+
+def _release(version):
+    """``(major, minor)`` of a version string, or None for anything else."""
+    try:
+        return _major_minor(version)
+    except (TypeError, AttributeError):  # not a string, or no "1.4" in it
+        return None
+
+
 LEGACY_KERAS_REQUESTED = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in (
     "1", "true", "yes")
 
