@@ -69,6 +69,8 @@ class Comparison(object):
         self.accuracy_diff = None
         self.nonfinite = False  # a NaN/inf failed it (never unsupported)
         self.limit = None  # the _compat fact of an upstream limit
+        # what passed only as a per-release difference _compat states
+        self.release_differences = []
 
     @property
     def ok(self):
@@ -82,7 +84,7 @@ class Comparison(object):
         not the port); a run counts those apart and exits 0 on them unless
         ``--strict``."""
         if not self.failures:
-            return "ok"
+            return "release difference" if self.release_differences else "ok"
         return "unsupported here" if self.limit else "FAIL"
 
     def mark_unsupported(self, fact, cause):
@@ -114,6 +116,8 @@ class Comparison(object):
         lines.extend("  %s %s" % ("upstream:" if self.limit else "FAIL", f)
                      for f in self.failures)
         lines.extend("  likely cause: " + d for d in self.diagnoses)
+        lines.extend("  stated release difference: " + d
+                     for d in self.release_differences)
         return "\n".join(lines) if not self.ok else ""
 
 
@@ -299,6 +303,25 @@ def _schedule_cause(result):
                 schedule.get("kind"), result.first_bad))
 
 
+def _release_difference(result, quantity, measured, deviation, bound):
+    """Whether ``quantity``, off by ``deviation`` (past ``bound``), is a
+    per-release difference of TF that ``_compat.RELEASE_DIFFERENCES`` states
+    for the TFs that recorded the two traces, within its pinned figure; if
+    so it is noted on ``result`` with the figure and the reason."""
+    from compat_reg import _compat  # deferred: _worker sets TF up later
+    tfs = [t.env.get("tensorflow") for t in (result.candidate, result.reference)]
+    known = _compat.release_difference(quantity, tfs[0], tfs[1], deviation)
+    if known is None:
+        return False
+    result.release_differences.append(
+        "%s %s (|1 - r| = %.4g, bound %g): TF %s's stated difference (TF %s "
+        "vs %s), at most %g: %s (pinned by %s)" % (
+            quantity, measured, deviation, bound,
+            ", ".join("%d.%d" % r for r in known.releases), tfs[0], tfs[1],
+            known.figure, known.reason, known.test))
+    return True
+
+
 def _check_penalty(result):
     """Step-0 penalty and what the optimizer minimised on top of the data."""
     c, r = result.candidate.curves, result.reference.curves
@@ -314,7 +337,9 @@ def _check_penalty(result):
     ratio = reg / ref_reg
     result.penalty_ratio = ratio
     result.effective_ratio = eff / ref_eff if abs(ref_eff) > tol.FLOOR else None
-    if abs(ratio - 1.0) > tol.PENALTY_STEP0:
+    if abs(ratio - 1.0) > tol.PENALTY_STEP0 and not _release_difference(
+            result, "step-0 penalty", "ratio %.7f" % ratio, abs(ratio - 1.0),
+            tol.PENALTY_STEP0):
         if _close(ratio, UNHALVED_L2):
             cause = ("penalty %.2fx TF1's at step 0: a Keras l2(scale) given "
                      "TF1's scale without halving (TF1's l2_regularizer is "
