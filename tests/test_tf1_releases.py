@@ -27,6 +27,8 @@ behaves otherwise fails here.
   ``l2_regularizer`` in contrib's place.
 """
 
+import io
+import json
 import os
 import re
 import subprocess
@@ -38,6 +40,8 @@ import tensorflow as tf
 
 import compat_reg
 from compat_reg import _compat, golden_files, optimizers
+from compat_reg.parity import cli, determinism, measure, trace, workloads
+from compat_reg.parity import tolerances as tol
 from golden_support import TOLERANCE, graph_penalty, make_regularizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -154,6 +158,152 @@ def test_contrib_and_compat_reg_sum_as_this_release(case, array):
     assert ours[2] == summed(spec[0], spec[1:], array, kernel_of(MINOR))
     want = case["total_regularization_loss"]
     assert abs(float(ours[2]) - want) <= TOLERANCE["float32"] * abs(want)
+
+
+# -- the sums in the parity workloads, and what compare makes of them -------
+
+SUMS = next(d for d in _compat.RELEASE_DIFFERENCES if d.quantity == "step-0 penalty")
+MLPS = [workloads.builtin(n) for n in workloads.BUILTIN]
+MLPS = [w for w in MLPS if "sizes" in w.config and w.config.get("reg")]
+
+
+def _workload_penalty(workload, kernel):
+    """A workload's step-0 penalty in numpy with ``kernel``'s sums: each
+    layer's kernel penalised (biases are not), the layers' terms added in
+    order, as ``get_regularization_loss``'s ``add_n`` does."""
+    reg = workload.config["reg"]
+    total = F32(0)
+    for array in workload.init[0::2]:
+        total = F32(total + summed(reg[0], reg[1:], array, kernel))
+    return total
+
+
+def test_workload_penalties_differ_by_release():
+    """The step-0 penalties of the parity workloads with each release's
+    sums: TF 1.4's (SSE) against any other's is off by more than the step-0
+    bound, by no more than the figure ``_compat`` states for it (and the
+    figure is that worst case, rounded up by less than 1%); no other pair
+    of releases is off by more than the bound; and the releases ``_compat``
+    names are the SSE ones of the matrix."""
+    worst = {True: 0.0, False: 0.0}  # whether one side sums as TF 1.4
+    for workload in MLPS:
+        values = dict((k, _workload_penalty(workload, k)) for k in KERNELS)
+        for a in KERNELS:
+            for b in KERNELS:
+                deviation = abs(float(values[a]) / float(values[b]) - 1.0)
+                key = (a == "sse") != (b == "sse")
+                worst[key] = max(worst[key], deviation)
+    assert worst[False] <= tol.PENALTY_STEP0 < worst[True] <= SUMS.figure
+    assert SUMS.figure < 1.01 * worst[True]
+    assert set(SUMS.releases) == set((1, m) for m in range(4, 16)
+                                     if kernel_of(m) == "sse")
+
+
+def graph_penalties():
+    """``{workload: [contrib's, compat_reg's]}``: each workload's step-0
+    penalty from a graph of its kernels in a one-thread Session, as the
+    tf1-graph backend runs them. TF1's CPU thread pool is the process's,
+    sized by its first Session, and more threads split the sums: run this in
+    a fresh process (``python -c``)."""
+    v1 = _compat.v1
+    out = {}
+    for workload in MLPS:
+        out[workload.name] = []
+        for module in (tf.contrib.layers, compat_reg):
+            with tf.Graph().as_default():
+                for i, array in enumerate(workload.init[0::2]):
+                    v1.get_variable("dense_%d/kernel" % i,
+                                    initializer=tf.constant(array),
+                                    regularizer=make_regularizer(
+                                        module, workload.config["reg"]))
+                total = v1.losses.get_regularization_loss()
+                with v1.Session(config=determinism.session_config()) as sess:
+                    sess.run(v1.global_variables_initializer())
+                    out[workload.name].append(float(sess.run(total)))
+    return out
+
+
+@tf1_only
+def test_workload_penalties_sum_as_this_release():
+    """On this release each workload's step-0 penalty through compat_reg and
+    through contrib is this release's numpy sum."""
+    printed = _run("import json, test_tf1_releases as t\n"
+                   "print(json.dumps(t.graph_penalties()))")
+    totals = json.loads(printed)
+    assert sorted(totals) == sorted(w.name for w in MLPS)
+    for workload in MLPS:
+        want = _workload_penalty(workload, kernel_of(MINOR))
+        assert [F32(v) for v in totals[workload.name]] == [want, want], workload.name
+
+
+RELEASES = ["1.4.1", "1.5.1", "1.15.5", "2.21.0"]
+# |1 - step-0 penalty ratio|: within the bound, past it but within TF 1.4's
+# stated figure, past the figure
+DEVIATIONS = [tol.PENALTY_STEP0 / 2, (tol.PENALTY_STEP0 + SUMS.figure) / 2,
+              SUMS.figure * 1.01]
+
+
+def _relabelled(tensorflow, factor=1.0):
+    """The golden sgd_l2 run as if recorded on TF ``tensorflow`` with its
+    step-0 penalty times ``factor`` (what it minimised too)."""
+    run = trace.load(golden_files.path("train_sgd_l2.json"))
+    run.env = dict(run.env, backend="tf1-graph", golden=False,
+                   tensorflow=tensorflow, tox_env="tf" + tensorflow)
+    extra = run.curves["reg_loss"][0] * (factor - 1.0)
+    run.curves["reg_loss"][0] += extra
+    run.curves["total_loss"][0] += extra
+    return run
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize("deviation", DEVIATIONS)
+@pytest.mark.parametrize("reference", RELEASES)
+@pytest.mark.parametrize("candidate", RELEASES)
+def test_compare_states_tf_1_4s_sums_and_fails_the_rest(candidate, reference,
+                                                        deviation, sign):
+    """A step-0 penalty off by ``deviation`` between traces recorded on
+    ``candidate``'s and ``reference``'s TF: within the bound ok; past it a
+    failure, unless exactly one of them is TF 1.4 and it is within the figure
+    ``_compat`` states, where the row reads ``release difference`` with the
+    figure and the reason (and passes)."""
+    result = measure.measure(_relabelled(candidate, 1.0 + sign * deviation),
+                             _relabelled(reference))
+    one_is_1_4 = (candidate == "1.4.1") != (reference == "1.4.1")
+    if deviation <= tol.PENALTY_STEP0:
+        assert result.state == "ok" and not result.release_differences
+    elif one_is_1_4 and deviation <= SUMS.figure:
+        assert result.state == "release difference" and result.ok
+        assert not result.failures
+        note, = result.release_differences
+        assert "%g" % SUMS.figure in note and SUMS.reason in note
+        assert SUMS.test in note
+    else:
+        assert result.state == "FAIL" and not result.release_differences
+        assert any("step-0 penalty ratio" in f for f in result.failures)
+
+
+def test_compare_reports_the_stated_difference(tmp_path):
+    """``parity compare`` over a TF 1.4 run 1.0069e-6 off TF 1.15's (the
+    SSE sums of sgd_l2) exits 0, its table reads ``release difference``,
+    and its summary counts the row and gives the figure and the reason; the
+    JSON report counts it too."""
+    sums = [float(_workload_penalty(workloads.builtin("sgd_l2"), k))
+            for k in ("sse", "avx-tree")]
+    _relabelled("1.4.1", sums[0] / sums[1]).save(
+        str(tmp_path / "tf14" / "sgd_l2__tf1-graph.json"))
+    report = str(tmp_path / "report.json")
+    out = io.StringIO()
+    assert cli.main(["compare", str(tmp_path), "--golden", "--json", report],
+                    out=out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert "1 comparisons, 0 failed, 1 within a stated per-release" in text
+    row = next(line for line in text.splitlines() if line.startswith("tf1.4.1 "))
+    assert row.endswith("release difference")
+    assert "%g" % SUMS.figure in text and SUMS.reason in text
+    with open(report) as handle:
+        record = json.load(handle)
+    assert (record["ok"], record["failed"], record["release_differences"]) == (
+        True, 0, 1)
 
 
 # -- names that came later ---------------------------------------------------

@@ -69,8 +69,11 @@ def table(results, with_env=False):
             lines.append("")
             lines.append(result.message())
     failed, unsupported = counts(results)
+    stated = release_differences(results)
     lines.append("")
-    lines.append("%d comparisons, %d failed" % (len(results), len(failed)))
+    lines.append("%d comparisons, %d failed%s" % (
+        len(results), len(failed), ", %d within a stated per-release "
+        "difference of TensorFlow" % len(stated) if stated else ""))
     if unsupported:
         lines.append("%d unsupported here (upstream limits of this TensorFlow/"
                      "Keras, not the port; not failures unless --strict):" %
@@ -79,6 +82,15 @@ def table(results, with_env=False):
             lines.append("  %s %s vs %s: %s" % (
                 result.candidate.workload.get("name"), result.candidate.backend,
                 result.reference.name, upstream_issues(result)))
+    if stated:
+        lines.append("%d within a stated per-release difference (TF's, not "
+                     "compat_reg's: contrib gives the same there; beyond the "
+                     "figure it fails):" % len(stated))
+        for result in stated:
+            lines.extend("  %s vs %s, workload %s: %s" % (
+                result.candidate.name, result.reference.name,
+                result.candidate.workload.get("name"), note)
+                for note in result.release_differences)
     return "\n".join(lines)
 
 
@@ -87,6 +99,12 @@ def counts(results):
     read ``unsupported here``."""
     return ([r for r in results if r.state == "FAIL"],
             [r for r in results if r.state == "unsupported here"])
+
+
+def release_differences(results):
+    """The rows that read ``release difference``: within the bounds but for
+    a per-release difference of TF that ``_compat`` states."""
+    return [r for r in results if r.state == "release difference"]
 
 
 def upstream_issues(result):
@@ -111,6 +129,7 @@ def to_json(results):
             ("ok", r.ok),
             ("state", r.state),
             ("upstream_limit", upstream_issues(r) if r.limit else None),
+            ("release_differences", r.release_differences),
             ("penalty_ratio", r.penalty_ratio),
             ("effective_penalty_ratio", r.effective_ratio),
             ("curve_max", r.curve_max),
@@ -128,6 +147,8 @@ def to_json(results):
                                     ("ok", not failed),
                                     ("failed", len(failed)),
                                     ("unsupported", len(unsupported)),
+                                    ("release_differences",
+                                     len(release_differences(results))),
                                     ("comparisons", out)])
 
 
