@@ -62,6 +62,8 @@ def env_record(backend, optimizers):
         ("backend", backend),
         ("optimizers", optimizers),
     ])
+    if not _compat.TF_BACKEND:  # Keras 3 on JAX or torch
+        env["keras_backend"] = _compat.KERAS_BACKEND
     if os.environ.get("TOX_ENV_NAME"):
         env["tox_env"] = os.environ["TOX_ENV_NAME"]
     return env
@@ -95,8 +97,10 @@ def env_name(env):
         return env["tox_env"]
     if env.get("golden"):
         return "golden-tf%s" % env.get("tensorflow")
-    return "tf%s-%s-py%s" % (env.get("tensorflow"), env.get("keras_flavour"),
-                             ".".join(str(env.get("python")).split(".")[:2]))
+    return "tf%s-%s%s-py%s" % (
+        env.get("tensorflow"), env.get("keras_flavour"),
+        "-" + env["keras_backend"] if env.get("keras_backend") else "",
+        ".".join(str(env.get("python")).split(".")[:2]))
 
 
 class Trace(object):

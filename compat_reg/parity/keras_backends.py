@@ -1,0 +1,240 @@
+"""The ``tf2-keras`` and ``tf2-fit`` backends on Keras 3's JAX and PyTorch
+backends (issue 29), and the bounds their traces are measured under.
+
+``backends.run`` builds the model (``models.keras_port``), copies the
+workload's initial weights in and makes the optimizer as on TensorFlow;
+where Keras does not run on TensorFlow (``_compat.TF_BACKEND``) it trains
+here instead of in ``tf2_keras``, on the same batches in the same order
+(numpy arrays, no backend RNG):
+
+* ``train_loop`` (``tf2-keras``): a custom loop, the Keras guides' "training
+  loop from scratch": on JAX ``jax.value_and_grad`` over
+  ``model.stateless_call`` (the penalty, ``get_regularization_loss(model)``,
+  read in the same ``StatelessScope``), on torch autograd (``backward``);
+  then the optimizer's ``apply``. Eager, not jitted (TF's loop runs no XLA
+  either).
+* ``train_fit`` (``tf2-fit``): Keras' own trainer step, the
+  ``train_function`` that ``fit`` runs, called through ``train_on_batch``
+  once per step so that its logs hold that step's loss (``fit``'s logs hold
+  the epoch's running mean); compiled without XLA. The data loss and the
+  penalty are read just before the step.
+
+Workloads with dropout or batch norm are not offered (``unsupported``): the
+Keras port feeds its dropout masks through a TensorFlow variable
+(``models._fed_dropout``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import numpy as np
+
+from compat_reg.parity import evaluation, models, registry
+from compat_reg.parity import tolerances as tol
+from compat_reg.parity import tf2_keras
+
+
+def unsupported(workload):
+    """Why ``workload`` cannot train on this Keras backend, or None (always
+    on TensorFlow's)."""
+    from compat_reg import _compat
+    config = workload.config
+    if _compat.TF_BACKEND or models.kind(config) == "mlp":
+        return None
+    why = [text for present, text in (
+        (config.get("dropout"), "feeds its dropout masks through a TensorFlow"
+         " variable (models.keras_port)"),
+        (config.get("init_checkpoint"), "starts from a TF1 checkpoint read by "
+         "TensorFlow"),
+    ) if present] or ["is not ported to this backend's loop"]
+    return ("%s: on Keras' %s backend the parity harness trains the MLP "
+            "workloads only; this %s %s" % (
+                workload.name, _compat.KERAS_BACKEND, models.kind(config),
+                " and ".join(why)))
+
+
+def strategy_error():
+    """Why ``--strategy`` cannot run on this Keras backend, or None."""
+    from compat_reg import _compat
+    if _compat.TF_BACKEND:
+        return None
+    return ("tf.distribute needs Keras' TensorFlow backend, not %s "
+            "(KERAS_BACKEND=%s)" % (_compat.KERAS_BACKEND,
+                                    _compat.KERAS_BACKEND))
+
+
+def _numpy(value):
+    from compat_reg import _compat
+    return _compat.keras.ops.convert_to_numpy(value)
+
+
+def evaluate(model, data, per_epoch):
+    """``tf2_keras.evaluate`` on logits brought back to numpy."""
+    tf2_keras.evaluate(lambda x, training=False: _numpy(
+        model(x, training=training)), data, per_epoch)
+
+
+def _snapshot(variables):
+    return [np.array(_numpy(v)) for v in variables]
+
+
+def _jax_step(model, optimizer, loss_fn, add_penalty, training):
+    """``step(x, y) -> (data loss, penalty, total)``: one update on JAX:
+    ``jax.value_and_grad`` over ``model.stateless_call`` (jitted), then the
+    optimizer's ``apply``, op by op as ``fit`` without XLA runs it: XLA's
+    fused update rounds differently (jitting ``stateless_apply`` too took
+    adam_l2's curve from 3.0e-7 to 3.0e-6 off TF 1.15, momentum_l1_l2's
+    from 3.0e-7 to 1.0e-6)."""
+    import jax
+    from compat_reg import _compat
+    keras = _compat.keras
+    trainable = model.trainable_variables
+    non_trainable = model.non_trainable_variables
+
+    def loss(trainable_values, non_trainable_values, x, y):
+        logits, non_trainable_values = model.stateless_call(
+            trainable_values, non_trainable_values, x, training=training)
+        data_loss = loss_fn(y, logits)
+        with keras.StatelessScope(state_mapping=list(zip(
+                trainable, trainable_values))):
+            penalty = evaluation.model_regularization_loss(model)
+        total = data_loss + penalty if add_penalty else data_loss
+        return total, (data_loss, penalty, non_trainable_values)
+
+    grad = jax.jit(jax.value_and_grad(loss, has_aux=True))
+
+    def step(x, y):
+        (total, (data_loss, penalty, non_trainable_values)), grads = grad(
+            [v.value for v in trainable], [v.value for v in non_trainable],
+            x, y)
+        optimizer.apply(grads, trainable)
+        for variable, value in zip(non_trainable, non_trainable_values):
+            variable.assign(value)
+        return data_loss, penalty, total
+    return step
+
+
+def _torch_step(model, optimizer, loss_fn, add_penalty, training):
+    """``step(x, y) -> (data loss, penalty, total)``: one update on torch,
+    autograd (``backward``), then the optimizer's ``apply``."""
+    import torch
+
+    def step(x, y):
+        data_loss = loss_fn(y, model(x, training=training))
+        penalty = evaluation.model_regularization_loss(model)
+        total = data_loss + penalty if add_penalty else data_loss
+        model.zero_grad()
+        total.backward()
+        variables = model.trainable_variables
+        with torch.no_grad():
+            optimizer.apply([v.value.grad for v in variables], variables)
+        return data_loss, penalty, total
+    return step
+
+
+STEPS = {"jax": _jax_step, "torch": _torch_step}
+
+
+def train_loop(model, variables, data, batch_order, optimizer,
+               add_penalty=True, tracked=None, training=True):
+    """The custom loop (``tf2-keras``); returns (curves, per_epoch, start,
+    final) as ``tf2_keras.train_loop``, whose ``add_penalty``, ``tracked``
+    and ``training`` these are (``variables`` must be the model's
+    trainable weights)."""
+    from compat_reg import _compat
+    _check_variables(model, variables)
+    optimizer.build(variables)
+    step = STEPS[_compat.KERAS_BACKEND](
+        model, optimizer, tf2_keras._port_loss(), add_penalty, training)
+    return _train(model, data, batch_order, tracked or variables, step)
+
+
+def train_fit(model, variables, data, batch_order, optimizer,
+              manual_add=False, tracked=None):
+    """Keras' trainer step (``tf2-fit``), one ``train_on_batch`` per step;
+    returns as ``train_loop``. ``manual_add``: the compiled loss adds the
+    model's penalty by hand on top of the ``model.losses`` Keras adds.
+    Recorded per step: the data loss and the penalty before the step, and
+    the loss Keras' step minimised (its logs)."""
+    from compat_reg import _compat
+    _check_variables(model, variables)
+    loss_fn = tf2_keras._port_loss()
+
+    def doubled(y_true, y_pred):
+        return loss_fn(y_true, y_pred) + evaluation.model_regularization_loss(
+            model)
+
+    model.compile(optimizer=optimizer, loss=doubled if manual_add else loss_fn,
+                  **_compat.compile_without_xla())
+
+    def step(xb, yb):
+        data_loss = loss_fn(yb, model(xb, training=False))
+        penalty = evaluation.model_regularization_loss(model)
+        logs = model.train_on_batch(xb, yb, return_dict=True)
+        return data_loss, penalty, logs["loss"]
+
+    return _train(model, data, batch_order, tracked or variables, step)
+
+
+def _check_variables(model, variables):
+    if [id(v) for v in variables] != [id(v)
+                                      for v in model.trainable_variables]:
+        raise ValueError("on Keras' non-TF backends the harness trains the "
+                         "model's trainable weights, in their order")
+
+
+def _train(model, data, batch_order, tracked, step):
+    curves, per_epoch = tf2_keras.empty_curves()
+    start = _snapshot(tracked)
+    for epoch in range(batch_order.shape[0]):
+        for xb, yb in evaluation.batches(data, batch_order, epoch):
+            for key, value in zip(curves, step(xb, yb)):
+                curves[key].append(float(_numpy(value)))
+        evaluate(model, data, per_epoch)
+    return curves, per_epoch, start, _snapshot(tracked)
+
+
+# ---------------------------------------------------------------------------
+# Bounds (tolerances.BACKEND_*)
+# ---------------------------------------------------------------------------
+
+# The golden workloads whose curves are chaotic: one float32 ulp on half the
+# initial weights moves sgd_l2 between 2e-7 and 5.7e-5 on TF and JAX alike
+# (tolerances.py): they keep the TF backend's exact bounds.
+CHAOTIC = ("sgd_l2",)
+ADAM_KINDS = ("adam", "adamw")
+
+
+def keras_backend(trace):
+    """The Keras backend a trace ran on: its env's ``keras_backend``
+    (``tensorflow`` when absent: TF's, or a trace older than the field)."""
+    return trace.env.get("keras_backend") or "tensorflow"
+
+
+def _is_keras3_tf2(trace):
+    return (trace.backend in registry.BACKENDS and registry.BACKENDS[
+        trace.backend].tf2 and str(trace.env.get("keras_version") or ""
+                                   ).startswith("3."))
+
+
+def bounds(candidate, reference, optimizers):
+    """``(curve, weights)`` bounds of a comparison one of whose traces ran on
+    Keras' JAX or torch backend, or None (the TF bounds apply): chaotic
+    workloads keep ``CURVE_EXACT`` / ``WEIGHTS_EXACT``, Adam ones
+    ``BACKEND_ADAM_*``, the others ``BACKEND_CURVE`` / ``BACKEND_WEIGHTS``;
+    the curve of a run against another Keras 3 backend's run of the same
+    workload (TF's included) ``BACKEND_VS_BACKEND``, none looser."""
+    pair = (candidate, reference)
+    if optimizers != "exact" or all(
+            keras_backend(t) == "tensorflow" for t in pair):
+        return None
+    workload = candidate.workload
+    if workload.get("name") in CHAOTIC:
+        return tol.CURVE_EXACT, tol.WEIGHTS_EXACT
+    if workload.get("config", {}).get("optimizer") in ADAM_KINDS:
+        curve, weights = tol.BACKEND_ADAM_CURVE, tol.BACKEND_ADAM_WEIGHTS
+    else:
+        curve, weights = tol.BACKEND_CURVE, tol.BACKEND_WEIGHTS
+    if all(_is_keras3_tf2(t) for t in pair) and (
+            keras_backend(candidate) != keras_backend(reference)):
+        curve = min(curve, tol.BACKEND_VS_BACKEND)
+    return curve, weights

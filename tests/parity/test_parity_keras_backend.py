@@ -1,0 +1,164 @@
+"""The parity harness on Keras 3's JAX and PyTorch backends (issue 29).
+
+Everywhere: ``--keras-backend`` / ``KERAS_BACKEND`` resolution (a mismatch,
+an unknown backend or one not installed is one line, exit 2, before any
+import of Keras), and the bounds a JAX or torch trace is measured under,
+never looser than TF's. On a JAX or torch backend (tox -e keras3-jax,
+keras3-torch): every golden workload x tf2 backend trained from the golden
+initial weights and batches, its total-loss curve over ALL steps and final
+weights against the real TF 1.15 trace within ``tolerances.BACKEND_*``.
+"""
+
+import importlib.util
+import itertools
+import os
+
+import pytest
+
+from compat_reg import _compat, golden_files
+from compat_reg.parity import cli, keras_backends, models, registry, workloads
+from compat_reg.parity import tolerances as tol
+from compat_reg.parity import trace as trace_mod
+
+BACKEND_NAMES = tuple(registry.KERAS_BACKENDS)
+ENV_VALUES = (None, "tensorflow") + BACKEND_NAMES + ("numpy",)
+
+
+class _Args(object):
+    def __init__(self, keras_backend):
+        self.keras_backend = keras_backend
+
+
+def _installed(name):
+    return importlib.util.find_spec(registry.KERAS_BACKENDS[name].package) is not None
+
+
+@pytest.mark.parametrize("flag,named", list(itertools.product(
+    (None,) + BACKEND_NAMES, ENV_VALUES)))
+def test_keras_backend_resolution(flag, named):
+    environ = {} if named is None else {"KERAS_BACKEND": named}
+    problem = cli.keras_backend(_Args(flag), environ, modules={})
+    chosen = flag or named
+    if flag and named and flag != named:
+        assert "--keras-backend %s but KERAS_BACKEND=%s" % (flag, named) in problem
+    elif chosen in (None, "tensorflow"):
+        assert problem is None and environ.get("KERAS_BACKEND") == named
+    elif chosen not in registry.KERAS_BACKENDS:
+        assert "KERAS_BACKEND=%s" % chosen in problem
+    elif not _installed(chosen):
+        assert "is not installed" in problem
+    else:
+        assert problem is None
+        assert environ["KERAS_BACKEND"] == chosen
+        variable, value = registry.KERAS_BACKENDS[chosen].env
+        assert value in environ[variable].split()
+    if problem:
+        assert "\n" not in problem
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+def test_xla_flags_kept(name):
+    variable, value = registry.KERAS_BACKENDS[name].env
+    environ = {variable: "--other_flag=1" if value.startswith("--") else "4"}
+    problem = cli.keras_backend(_Args(name), environ, modules={})
+    if not _installed(name):
+        assert "is not installed" in problem
+        return
+    expected = ["--other_flag=1", value] if value.startswith("--") else [value]
+    assert environ[variable].split() == expected
+
+
+@pytest.mark.parametrize("command,name", list(itertools.product(
+    ("run", "record", "replay"), BACKEND_NAMES)))
+def test_cli_mismatch_is_one_line_exit_2(command, name, monkeypatch, capsys):
+    other = [n for n in BACKEND_NAMES + ("tensorflow",) if n != name][0]
+    monkeypatch.setenv("KERAS_BACKEND", other)
+    argv = {"run": ["run"], "record": ["record", "--all", "--out-dir", "x"],
+            "replay": ["replay", "sgd_none"]}[command]
+    assert cli.main(argv + ["--keras-backend", name]) == 2
+    assert os.environ["KERAS_BACKEND"] == other
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == ["compat-reg parity %s: error: --keras-backend %s but "
+                     "KERAS_BACKEND=%s: give one, or the same in both" % (
+                         command, name, other)]
+
+
+def _trace(keras_backend, workload, keras_version="3.15.1", tf="2.21.0",
+           backend="tf2-keras"):
+    env = {"tensorflow": tf, "keras_version": keras_version,
+           "backend": backend, "optimizers": "exact"}
+    if keras_backend != "tensorflow":
+        env["keras_backend"] = keras_backend
+    w = workloads.builtin(workload)
+    curves = dict((k, [1.0]) for k in golden_files.CURVES)
+    return trace_mod.Trace(env, {"name": w.name, "config": w.config}, {},
+                           curves, {}, {})
+
+
+KINDS = ("tensorflow",) + BACKEND_NAMES
+MLP = [n for n in registry.WORKLOADS
+       if models.kind(workloads.builtin(n).config) == "mlp"]
+
+
+@pytest.mark.parametrize("candidate,reference,workload", list(
+    itertools.product(KINDS, KINDS + ("tf1",), MLP)))
+def test_bounds_never_looser_than_tf(candidate, reference, workload):
+    c = _trace(candidate, workload)
+    r = (_trace("tensorflow", workload, keras_version="2.2.4-tf", tf="1.15.5",
+                backend="tf1-graph") if reference == "tf1"
+         else _trace(reference, workload, backend="tf2-fit"))
+    got = keras_backends.bounds(c, r, "exact")
+    if candidate == "tensorflow" and reference in ("tensorflow", "tf1"):
+        assert got is None
+        return
+    curve, weights = got
+    assert curve <= tol.CURVE_EXACT and weights <= tol.WEIGHTS_EXACT
+    config = workloads.builtin(workload).config
+    if workload in keras_backends.CHAOTIC:
+        assert (curve, weights) == (tol.CURVE_EXACT, tol.WEIGHTS_EXACT)
+    elif config["optimizer"] in ("adam", "adamw"):
+        assert weights == tol.BACKEND_ADAM_WEIGHTS
+        assert curve <= tol.BACKEND_ADAM_CURVE
+    else:
+        assert weights == tol.BACKEND_WEIGHTS
+        assert curve <= tol.BACKEND_CURVE
+    if reference not in ("tf1", candidate) and workload not in (
+            keras_backends.CHAOTIC):
+        assert curve == tol.BACKEND_VS_BACKEND
+    assert keras_backends.bounds(c, r, "keras") is None
+
+
+# -- training, on a JAX or torch backend only ---------------------------------
+GOLDEN = list(registry.GOLDEN_CASES)
+TF2 = [n for n, b in registry.BACKENDS.items() if b.tf2]
+needs_backend = pytest.mark.skipif(
+    _compat.TF_BACKEND, reason="trains on Keras 3's JAX or torch backend "
+    "(tox -e keras3-jax, keras3-torch); this Keras runs on %s" %
+    _compat.KERAS_BACKEND)
+
+
+@needs_backend
+@pytest.mark.parametrize("workload,backend", list(itertools.product(GOLDEN, TF2)))
+def test_golden_workload_against_tf115(runs, workload, backend):
+    from compat_reg.parity import measure
+    got = runs.get(workload, backend)
+    assert got.env["keras_backend"] == _compat.KERAS_BACKEND
+    golden = trace_mod.from_golden(workloads.builtin(workload).golden_path)
+    steps = len(golden.curves["total_loss"])
+    assert len(got.curves["total_loss"]) == steps  # every step, not step 0
+    result = measure.measure(got, golden)
+    assert result.ok, result.message()
+    chaotic = workload in keras_backends.CHAOTIC
+    assert result.curve_max["total_loss"] <= (
+        tol.CURVE_EXACT if chaotic else tol.BACKEND_CURVE)
+    assert result.weights <= (tol.WEIGHTS_EXACT if chaotic
+                              else tol.BACKEND_WEIGHTS)
+
+
+@needs_backend
+@pytest.mark.parametrize("name", [n for n in registry.WORKLOADS
+                                  if n not in MLP])
+def test_unsupported_workload_is_named(name):
+    reason = keras_backends.unsupported(workloads.builtin(name))
+    assert reason.startswith(name + ": on Keras' %s backend" %
+                             _compat.KERAS_BACKEND)
