@@ -28,7 +28,8 @@ import sys
 import time
 import traceback
 
-from compat_reg.parity import backends, distributed, measure, registry
+from compat_reg.parity import (backends, distributed, measure, models,
+                               registry)
 from compat_reg.parity import tf2_keras
 from compat_reg.parity import trace as trace_mod
 
@@ -113,11 +114,13 @@ def main(argv=None):
         print("worker %d: job %d/%d %s %s: %d steps in %.1f s" % (
             args.index, number, len(jobs), workload.name, trace.backend,
             len(trace.curves["total_loss"]), time.time() - began), flush=True)
-    fit_jobs = [j for j in jobs if j["backend"] == "tf2-fit"]
-    if spec.get("probe") and fit_jobs:
-        penalised = [j for j in fit_jobs
-                     if distributed.load_workload(j).config.get("reg")]
-        workload = distributed.load_workload((penalised or fit_jobs)[0])
+    # the probe's one SGD step of fit on an MLP workload's first batch
+    fit_mlps = [w for w in (distributed.load_workload(j) for j in jobs
+                            if j["backend"] == "tf2-fit")
+                if models.kind(w.config) == "mlp"]
+    if spec.get("probe") and fit_mlps:
+        workload = ([w for w in fit_mlps if w.config.get("reg")] or
+                    fit_mlps)[0]
         try:
             probe = tf2_keras.fit_probe(strategy, workload)
         except Exception as err:  # as for fit jobs above

@@ -439,6 +439,9 @@ def job(workload, backend, port_name=None):
         raise ValueError("backend %r does not run under a strategy; these do:"
                          " %s" % (backend, ", ".join(
                              registry.STRATEGY_BACKENDS)))
+    reason = unsupported(workload)
+    if reason:
+        raise ValueError(reason)
     entry = {"workload": workload.name, "golden_path": workload.golden_path,
              "epochs": workload.config["epochs"], "backend": backend}
     if port_name is not None:
@@ -465,21 +468,33 @@ def job_label(entry, default_port="correct"):
                          "" if port == default_port else "--" + port)
 
 
+def unsupported(workload):
+    """Why ``workload`` cannot be proved under a strategy here, or None. A
+    conv net is measured against TF 1.15's own run of it under a strategy
+    (``reference``): only those ``make_convnet_replicas`` records have one."""
+    if models.kind(workload.config) == "mlp" or os.path.exists(
+            make_convnet_replicas.path(workload.name)):
+        return None
+    return ("%s: --strategy proves a conv net against TF 1.15's own run of it"
+            " under MirroredStrategy (batch norm per replica), and %s records"
+            " none of it (it records %s)" % (
+                workload.name, make_convnet_replicas.__name__,
+                ", ".join(make_convnet_replicas.WORKLOADS)))
+
+
 def reference(workload):
     """The reference of ``workload`` under a strategy: None for an MLP (the
     replicas' summed gradients are the one device's: its one-device
     reference holds), else TF 1.15's own run of it under MirroredStrategy
     (2 replicas, ``tf1_checkpoints/make_convnet_replicas.py``): with batch
     norm each replica normalises its own rows, which one device never
-    does."""
+    does. ``ValueError`` where there is none (``unsupported``)."""
+    reason = unsupported(workload)
+    if reason:
+        raise ValueError(reason)
     if models.kind(workload.config) == "mlp":
         return None
-    path = make_convnet_replicas.path(workload.name)
-    if not os.path.exists(path):
-        raise ValueError("%s: no TF1 run of it under a strategy to compare "
-                         "with (%s records the built-in conv nets')" % (
-                             workload.name, make_convnet_replicas.__name__))
-    return trace_mod.load(path)
+    return trace_mod.load(make_convnet_replicas.path(workload.name))
 
 
 def load_workload(entry):

@@ -6,9 +6,9 @@ backends that run under a strategy, in that strategy's worker processes
 (``distributed``). The traces (plus the golden trace where there is one)
 are planned by ``pairing`` (the reference: golden, else ``tf1-graph``; then
 every pair of backends; a conv net's traces under a strategy apart, against
-TF1's own run under one: ``distributed.reference``) and measured; ``measure.explain`` names what only a
-strategy can get wrong, and a ``fit`` that raised under a strategy is a
-failed row of its own.
+TF1's own run under one: ``distributed.reference``) and measured;
+``measure.explain`` names what only a strategy can get wrong, and a ``fit``
+that raised under a strategy is a failed row of its own.
 """
 
 from __future__ import absolute_import, division, print_function

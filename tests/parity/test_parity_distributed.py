@@ -4,9 +4,11 @@ Two worker launches per module (one per strategy) train every job: the
 custom loop on sgd_l2 and momentum_l1_l2 for the full 5 epochs (final
 weights against the golden traces), fit and the exact Adam for 1 epoch (to
 stay within the suite's time budget; ``compat-reg parity run --strategy``
-runs them all in full), and the unscaled-penalty port for 1 epoch.
-Truth: the golden TF 1.15 traces, the one-device backends of this process,
-and arithmetic (the replica factor, Adam's float32 beta powers). After every
+runs them all in full), the unscaled-penalty port for 1 epoch, and the
+conv nets (batch norm, dropout) for 1 epoch (``CONVNET_JOBS``).
+Truth: the golden TF 1.15 traces, TF 1.15's own run of the conv nets under
+MirroredStrategy, the one-device backends of this process, and arithmetic
+(the replica factor, Adam's float32 beta powers). After every
 test no worker started by this process may be alive.
 """
 
@@ -47,13 +49,27 @@ def _one_epoch(name):
     return workloads.builtin(name).truncated(1)
 
 
-def _spec():
+# The conv nets (batch norm, dropout) under each strategy, in full (88 and
+# 44 steps), against TF 1.15's own run under MirroredStrategy: both
+# workloads and both backends, split over the two launches to keep the
+# suite's time small.
+CONVNET_JOBS = {
+    "mirrored": (("convnet_bn", "tf2-keras"),
+                 ("convnet_from_checkpoint", "tf2-fit")),
+    "multiworker": (("convnet_from_checkpoint", "tf2-keras"),
+                    ("convnet_from_checkpoint", "tf2-fit")),
+}
+
+
+def _spec(strategy):
     jobs = [distributed.job(_full(name), "tf2-keras") for name in GOLDEN]
     jobs += [distributed.job(_one_epoch(name), "tf2-fit") for name in GOLDEN]
     jobs += [distributed.job(_one_epoch("adam_l2"), backend)
              for backend in registry.STRATEGY_BACKENDS]
     jobs.append(distributed.job(_one_epoch("sgd_l2"), "tf2-keras",
                                 registry.UNSCALED_PORT))
+    jobs += [distributed.job(_full(name), backend)
+             for name, backend in CONVNET_JOBS[strategy]]
     return distributed.job_spec(jobs, probe=True)
 
 
@@ -64,7 +80,8 @@ def strategy_run(strategy):
     """The StrategyRun of ``strategy`` on ``_spec()``, once per session."""
     if strategy not in _RUNS:
         started = time.time()
-        _RUNS[strategy] = distributed.run_jobs(strategy, _spec(), TIMEOUT)
+        _RUNS[strategy] = distributed.run_jobs(strategy, _spec(strategy),
+                                                TIMEOUT)
         _RUNS[strategy].wall = time.time() - started
     return _RUNS[strategy]
 
@@ -269,6 +286,39 @@ def test_exact_adam_keeps_tf1_updates(runs, strategy):
         assert result.ok, result.message()
         assert result.weights <= tolerances.WEIGHTS_EXACT
     assert checked >= 1
+
+
+# -- the conv nets: per-replica batch norm, dropout masks per replica ----------
+
+@pytest.mark.parametrize("strategy,name,backend", [
+    (s, n, b) for s, jobs in CONVNET_JOBS.items() for n, b in jobs])
+def test_convnet_matches_tf1_under_the_strategy(runs, strategy, name, backend):
+    """Against TF 1.15 under MirroredStrategy (each replica's batch norm on
+    its own rows, the mean of the replicas' moving statistics saved), and
+    not against one device: per-replica batch statistics are a strategy's
+    own result."""
+    run = strategy_run(strategy)
+    label = _label(strategy, backend)
+    if backend == "tf2-fit" and strategy == "multiworker" and (
+            MULTIWORKER_FIT == "raises"):
+        assert run.failed[(name, label)]["error"].startswith("ValueError")
+        return
+    got = run.traces[name][label]
+    reference = distributed.reference(_full(name))
+    if backend == "tf2-fit" and not _fit_expected_exact(strategy):
+        # Keras 3.3-3.7's fit under MirroredStrategy (test_fit_under_strategy)
+        assert not measure.measure(got, reference).ok
+        return
+    _check_env(got, strategy)
+    result = measure.measure(got, reference)
+    assert result.ok, result.message()
+    assert result.steps == len(reference.curves["total_loss"])
+    assert result.max_curve <= tolerances.CURVE_EXACT
+    assert result.weights is not None
+    assert result.weights <= tolerances.WEIGHTS_EXACT
+    one_device = measure.measure(got, _one_device(runs, name, "tf1-graph"))
+    assert not one_device.ok
+    assert one_device.max_curve > tolerances.CURVE_EXACT
 
 
 # -- processes: failures, kills, time limits, ports -----------------------------
