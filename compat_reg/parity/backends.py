@@ -12,8 +12,8 @@ import collections
 
 import numpy as np
 
-from compat_reg.parity import (finite, models, ports, registry, resume,
-                               tf1_graph, tf2_keras)
+from compat_reg.parity import (finite, keras_backends, models, ports,
+                               registry, resume, tf1_graph, tf2_keras)
 from compat_reg.parity import trace as trace_mod
 
 BACKENDS = tuple(registry.BACKENDS)
@@ -32,17 +32,23 @@ def optimizer_for(spec, optimizers="exact"):
 
 
 def available():
-    """The backends this TensorFlow offers."""
+    """The backends this TensorFlow offers (on Keras' JAX or torch backend
+    the tf2 ones: tf1-graph builds TF graphs of compat_reg's penalties,
+    which compute with that backend there)."""
     from compat_reg import _compat
     return tuple(n for n, b in registry.BACKENDS.items()
-                 if _compat.TF2 or not b.tf2)
+                 if (_compat.TF2 or not b.tf2) and (
+                     _compat.TF_BACKEND or b.tf2))
 
 
 def check_backend(name):
     registry.check("backend", name)
     if name not in available():
-        raise ValueError("backend %s needs TF2; this TensorFlow offers: %s" % (
-            name, ", ".join(available())))
+        from compat_reg import _compat
+        raise ValueError("backend %s needs %s; this TensorFlow offers: %s" % (
+            name, "TF2" if _compat.TF_BACKEND else "Keras' TensorFlow backend "
+            "(KERAS_BACKEND=%s)" % _compat.KERAS_BACKEND,
+            ", ".join(available())))
 
 
 def _reset_keras():
@@ -133,6 +139,9 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
         return make_trace(backend, "tf1", record, "correct", out["hparams"],
                           out["initial"], out["final"], out["curves"],
                           out["per_epoch"], workload.batch_order)
+    from compat_reg import _compat
+    if keras_backends.unsupported(workload):
+        raise ValueError(keras_backends.unsupported(workload))
     _reset_keras()
     with tf2_keras.scope(strategy):
         keras_port = models.keras_port(config, port.regularizer)
@@ -152,7 +161,16 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
         def before_step(epoch, step):
             keras_port.set_mask(masks[epoch, step])
     before_step = resume.carry_step(model, optimizer, before_step)
-    if backend == "tf2-keras":
+    if not _compat.TF_BACKEND and backend == "tf2-keras":  # JAX, torch
+        curves, per_epoch, start, final = keras_backends.train_loop(
+            model, variables, workload.data, workload.batch_order, optimizer,
+            add_penalty=port.add_penalty, tracked=tracked,
+            training=not port.inference_mode)
+    elif not _compat.TF_BACKEND:
+        curves, per_epoch, start, final = keras_backends.train_fit(
+            model, variables, workload.data, workload.batch_order, optimizer,
+            manual_add=port.manual_add, tracked=tracked)
+    elif backend == "tf2-keras":
         curves, per_epoch, start, final = tf2_keras.train_loop(
             model, variables, workload.data, workload.batch_order, optimizer,
             add_penalty=port.add_penalty, tracked=tracked,

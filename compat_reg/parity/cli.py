@@ -15,6 +15,7 @@ Subcommands:
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -24,16 +25,17 @@ from compat_reg.parity import determinism, registry
 # What the commands run on, loaded by _load_commands once arguments parse:
 # they import numpy (and TensorFlow behind it), which --help and a usage
 # error must not need (tests/test_cli_no_tf.py).
-golden_files = backends = distributed = measure = pairing = None
-recorder = report = runner = trace = workloads = None
+golden_files = backends = distributed = keras_backends = measure = None
+pairing = recorder = report = runner = trace = workloads = None
 
 
 def _load_commands():
-    global golden_files, backends, distributed, measure, pairing
-    global recorder, report, runner, trace, workloads
+    global golden_files, backends, distributed, keras_backends, measure
+    global pairing, recorder, report, runner, trace, workloads
     from compat_reg import golden_files
-    from compat_reg.parity import (backends, distributed, measure, pairing,
-                                   recorder, report, runner, trace, workloads)
+    from compat_reg.parity import (backends, distributed, keras_backends,
+                                   measure, pairing, recorder, report, runner,
+                                   trace, workloads)
 
 DESCRIPTION = "compat-reg parity: check that TF1 and TF2 training agree."
 
@@ -86,6 +88,13 @@ def _training_options(parser):
     parser.add_argument(
         "--epochs", type=positive_int, default=None, metavar="N",
         help="train only the first N epochs (references are cut to match)")
+    parser.add_argument(
+        "--keras-backend", choices=tuple(registry.KERAS_BACKENDS),
+        help="train the tf2 backends with Keras 3 on this backend (or set "
+             "KERAS_BACKEND; if both, they must agree): %s; MLP workloads "
+             "only, one device" % "; ".join(
+                 "%s (%s)" % (n, e.help)
+                 for n, e in registry.KERAS_BACKENDS.items()))
 
 
 def _report_options(parser):
@@ -270,6 +279,19 @@ def _save_traces(folder, traces):
                     wname, bname.replace(":", "-"))))
 
 
+def _trainable(chosen, named, out):
+    """The workloads of ``chosen`` this Keras backend trains: on JAX or
+    torch the others are skipped with a line, or are an error if ``named``
+    (``keras_backends.unsupported``)."""
+    left = [keras_backends.unsupported(w) for w in chosen]
+    if named and any(left):
+        raise ValueError([r for r in left if r][0])
+    for reason in left:
+        if reason:
+            print("skipped %s" % reason, file=out)
+    return [w for w, r in zip(chosen, left) if r is None]
+
+
 def cmd_run(args, out):
     """``run``: every chosen workload on one device, then under each
     ``--strategy`` in its workers (``runner.run_workloads``)."""
@@ -279,7 +301,8 @@ def cmd_run(args, out):
                   else args.strategy or [])
     skipped = []
     if strategies:
-        reason = distributed.unavailable_reason()
+        reason = keras_backends.strategy_error() or (
+            distributed.unavailable_reason())
         if reason:
             print("compat-reg parity run: error: --strategy: %s" % reason,
                   file=sys.stderr)
@@ -293,6 +316,7 @@ def cmd_run(args, out):
     _header(out)
     for reason in skipped:
         print("skipped %s" % reason, file=out)
+    chosen = _trainable(chosen, bool(args.workload), out)
     started = time.time()
     try:
         traces, results, runs = runner.run_workloads(
@@ -327,7 +351,10 @@ def cmd_record(args, out):
     if args.out and (len(chosen) > 1 or len(names) != 1):
         raise ValueError("--out takes one workload and one --backend; "
                          "use --out-dir for more")
+    for name in names:
+        backends.check_backend(name)
     _header(out)
+    chosen = _trainable(chosen, not args.all, out)
     for workload in chosen:
         workload = workload.truncated(args.epochs)
         for name in names:
@@ -382,6 +409,42 @@ COMMANDS = {"run": cmd_run, "record": cmd_record, "compare": cmd_compare,
             "record-model": lambda args, out: recorder.cmd_record_model(args, out)}
 
 
+def keras_backend(args, environ=os.environ, modules=sys.modules):
+    """Apply ``--keras-backend`` (else ``KERAS_BACKEND``) before Keras is
+    imported: sets ``KERAS_BACKEND`` and the backend's one-thread setting
+    (``registry.KERAS_BACKENDS``). Returns None, or the error line of a
+    mismatch, an unknown backend or one that is not installed."""
+    flag = getattr(args, "keras_backend", None)
+    if not hasattr(args, "keras_backend"):
+        return None  # compare reads traces: it trains on no backend
+    named = environ.get("KERAS_BACKEND")
+    if flag and named and named != flag:
+        return ("--keras-backend %s but KERAS_BACKEND=%s: give one, or the "
+                "same in both" % (flag, named))
+    name = flag or named
+    if not name or name == "tensorflow":
+        return None
+    entry = registry.KERAS_BACKENDS.get(name)
+    if entry is None:
+        return ("KERAS_BACKEND=%s: the parity harness trains on tensorflow, "
+                "%s" % (name, ", ".join(registry.KERAS_BACKENDS)))
+    if importlib.util.find_spec(entry.package) is None:
+        return ("Keras backend %s: %s is not installed in this Python (tox -e"
+                " keras3-%s has it)" % (name, entry.package, name))
+    loaded = modules.get("keras")
+    if loaded is not None and getattr(loaded, "backend", None) is not None and (
+            loaded.backend.backend() != name):
+        return ("Keras backend %s: Keras is already imported on %s in this "
+                "process" % (name, loaded.backend.backend()))
+    environ["KERAS_BACKEND"] = name
+    variable, value = entry.env  # a --flag joins the others; a value replaces
+    current = environ.get(variable, "").split()
+    if value not in current:
+        environ[variable] = " ".join(
+            current + [value] if value.startswith("--") else [value])
+    return None
+
+
 def main(argv=None, out=None):
     """Entry point: ``compat-reg parity ARGS``; returns the exit status
     (0 ok, 1 differences found, 2 errors or usage; errors on stderr)."""
@@ -391,6 +454,11 @@ def main(argv=None, out=None):
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help (0) or a usage error (2)
         return done.code
+    problem = keras_backend(args)
+    if problem:
+        print("compat-reg parity %s: error: %s" % (args.command, problem),
+              file=sys.stderr)
+        return 2
     determinism.configure(op_determinism=True)
     _load_commands()
     try:
