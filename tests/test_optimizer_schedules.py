@@ -37,6 +37,10 @@ needs_keras_optimizer_api = pytest.mark.skipif(
 legacy_only = pytest.mark.skipif(
     _compat.KERAS_OPTIMIZER_API or _compat.TF1,
     reason="TF 2.0-2.10: get() returns tf.compat.v1.train's classes")
+needs_callable_rate = pytest.mark.skipif(
+    not _compat.OPTIMIZER_CALLABLE_RATE,
+    reason="TF 1.4 - 1.9: optimizers take no callable rate (get() with a "
+           "schedule raises; test_tf1_releases.py)")
 
 SCHEDULES = {
     "exponential_decay": {"kind": "exponential_decay", "decay_steps": 7,
@@ -308,9 +312,7 @@ def test_eager_loop_and_fit_equal_tf1_session(case):
 
 @pytest.mark.skipif(_compat.KERAS_OPTIMIZER_API,
                     reason="get() is a Keras optimizer here (no minimize)")
-@pytest.mark.skipif(not _compat.OPTIMIZER_CALLABLE_RATE,
-                    reason="TF 1.4 - 1.9: optimizers take no callable rate "
-                           "(get() with a schedule raises; test_tf1_releases.py)")
+@needs_callable_rate
 def test_get_in_a_tf1_graph_counts_its_own_steps():
     """``get(spec).minimize(loss)`` with no global_step (TF 1.15, graph mode
     on TF2): the optimizer's own step counter, same rates as TF1's
@@ -416,6 +418,8 @@ def test_traces_record_the_schedule_read_back_from_the_optimizer():
     assert list(plain) == ["kind", "class", "lr", "momentum"]
 
 
+@needs_callable_rate
+@needs_callable_rate
 @pytest.mark.parametrize("case", CASES, ids="-".join)
 def test_get_checks_the_schedule_once(case, monkeypatch):
     """``get`` parses the spec once (its schedule's arguments included) and
