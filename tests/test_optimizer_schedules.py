@@ -419,7 +419,6 @@ def test_traces_record_the_schedule_read_back_from_the_optimizer():
 
 
 @needs_callable_rate
-@needs_callable_rate
 @pytest.mark.parametrize("case", CASES, ids="-".join)
 def test_get_checks_the_schedule_once(case, monkeypatch):
     """``get`` parses the spec once (its schedule's arguments included) and
