@@ -24,6 +24,11 @@ PyTorch they differ from them by the backends' float rounding only
 (tests/test_backends.py). Dense gradients only (JAX and torch have no
 ``IndexedSlices``).
 
+Keras 3 serializes them (``get_config``/``from_config``, ``.keras`` files)
+as ``compat_reg.portable>Name``, and off TensorFlow as the kernel classes'
+``compat_reg>Name`` (the same config), so a file saved with ``get``'s
+optimizer loads with ``get``'s class on the backend that loads it.
+
 ``TF1Schedule`` is TF1's schedule functions in ``keras.ops``, float32, with
 a division by a constant as TF1's Session ran it (grappler's constant
 folding: ``step * (1 / decay_steps)``).
@@ -41,6 +46,23 @@ __all__ = ["Adam", "AdamW", "GradientDescent", "Momentum", "MomentumW", "EXACT",
 
 _ADAM_DEFAULTS = convention.OPTIMIZER["adam"].defaults
 _Optimizer = _compat.keras.optimizers.Optimizer if _compat.KERAS3 else object
+
+
+def _register(cls):
+    """Register a class with Keras 3's serialization (elsewhere these are
+    plain objects): as ``compat_reg.portable>Name`` on every backend, and off
+    TensorFlow, where they are what ``get`` returns, under the kernel
+    classes' names ``compat_reg>Name`` (the same config keys): a ``.keras``
+    file saved with ``get``'s optimizer on one backend loads with ``get``'s
+    class of the backend that loads it. Keras serializes a class by the name
+    registered last."""
+    if not _compat.KERAS3:
+        return cls
+    register = _compat.moves.register_serializable
+    cls = register(package="compat_reg.portable")(cls)
+    if not _compat.TF_BACKEND:
+        cls = register(package="compat_reg")(cls)
+    return cls
 
 
 def _ops():
@@ -107,6 +129,7 @@ class _Portable(_Optimizer):
         return config
 
 
+@_register
 class GradientDescent(_Portable):
     """TF1's ``GradientDescentOptimizer``: ``var -= grad * lr``."""
 
@@ -117,6 +140,7 @@ class GradientDescent(_Portable):
         self.assign_sub(var, _ops().multiply(grad, lr))
 
 
+@_register
 class Momentum(_Portable):
     """TF1's ``MomentumOptimizer`` (``ApplyMomentum``'s formula), one
     ``"momentum"`` slot per variable."""
@@ -147,6 +171,7 @@ class Momentum(_Portable):
         return config
 
 
+@_register
 class Adam(_Portable):
     """TF1's ``AdamOptimizer`` (``ApplyAdam``'s CPU formula, TF1's defaults:
     ``epsilon=1e-08``), slots ``"m"`` and ``"v"``, float32 ``beta1_power`` /
@@ -214,6 +239,7 @@ class _DecoupledDecay(ContribDecayOptions):
         return self._decay_config(super(_DecoupledDecay, self).get_config())
 
 
+@_register
 class AdamW(_DecoupledDecay, Adam):
     """contrib's ``AdamWOptimizer``: the decay, then TF1's Adam."""
 
@@ -226,6 +252,7 @@ class AdamW(_DecoupledDecay, Adam):
         self._init_decay(weight_decay, decay_biases)
 
 
+@_register
 class MomentumW(_DecoupledDecay, Momentum):
     """contrib's ``MomentumWOptimizer``: the decay, then TF1's momentum."""
 
@@ -241,6 +268,7 @@ EXACT = {"sgd": GradientDescent, "momentum": Momentum, "adam": Adam,
          "adamw": AdamW, "momentumw": MomentumW}
 
 
+@_register
 class TF1Schedule(ScheduleArguments):
     """TF1's ``exponential_decay``, ``piecewise_constant`` or
     ``polynomial_decay`` on Keras' ``iterations``, as a Keras schedule
