@@ -33,7 +33,7 @@ def _step0_data_loss(work, groups):
     kernel = weights["conv1/weights"].astype(np.float64)
     size = kernel.shape[0]
     pad = size // 2                                        # SAME
-    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), "constant")
     conv = sum(np.einsum("bhwc,cf->bhwf",
                          padded[:, i:i + height, j:j + width, :], kernel[i, j])
                for i in range(size) for j in range(size))
