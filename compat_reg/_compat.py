@@ -856,6 +856,14 @@ MULTIWORKER_FIT = "raises" if KERAS3 else "exact"
 OPTIMIZER_SUMS_REPLICA_GRADIENTS = not (
     KERAS3 and _major_minor(KERAS_VERSION) < (3, 5))
 
+# Whether ``Layer.add_weight`` takes ``aggregation`` (how a strategy reads
+# its replicas' copies of a weight): Keras 2 and tf_keras (TF variables) and
+# Keras >= 3.2 do; Keras 3.0-3.1's ``add_weight`` has no such argument (read
+# in their keras/src/layers/layer.py). Without it a batch norm's moving
+# statistics under a strategy are replica 0's copy, not the replicas' mean
+# that TF1 saved (compat_reg.parity.models).
+LAYER_WEIGHT_AGGREGATION = not (KERAS3 and _major_minor(KERAS_VERSION) < (3, 2))
+
 # ``MIRRORED_FIT`` is what ``fit`` does with Keras' own optimizers. With
 # compat_reg.optimizers, which sum the replicas' gradients themselves where
 # Keras 3.0-3.4 do not (``OptimizerAdapter.apply``), Keras 3.3-3.4's fit

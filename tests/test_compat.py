@@ -38,6 +38,15 @@ def test_flavour_matches_the_release():
     assert isinstance(_compat.keras.layers.Dense(1), tf.keras.layers.Layer)
 
 
+@pytest.mark.skipif(not _compat.KERAS_TF2_API, reason="TF 1.4-1.13's tf.keras: no ports")
+def test_layer_weight_aggregation_is_what_add_weight_takes():
+    # read from the installed Keras' own signature: Keras 3.0-3.1 have no
+    # ``aggregation`` (their layer.py), Keras 2, tf_keras and 3.2+ do
+    import inspect
+    params = inspect.signature(_compat.keras.layers.Layer.add_weight).parameters
+    assert _compat.LAYER_WEIGHT_AGGREGATION == ("aggregation" in params)
+
+
 def _probes(path):
     """``hasattr(tf..., "name")`` / ``getattr(keras..., "name", default)``:
     capability probes of TensorFlow or Keras, which are version questions."""

@@ -229,6 +229,7 @@ def _fed_dropout(keras, holder):
 
 
 def _batch_norm(keras, norm):
+    from compat_reg import _compat  # deferred: TF is configured first (the worker)
     class ReplicaMeanBatchNorm(keras.layers.BatchNormalization):
         """Keras' batch norm whose moving statistics, under a strategy,
         hold the mean of what the replicas average in (aggregation
@@ -240,7 +241,8 @@ def _batch_norm(keras, norm):
         replica 0's is read)."""
 
         def add_weight(self, *args, **kwargs):
-            if kwargs.get("trainable") is False:
+            if (kwargs.get("trainable") is False
+                    and _compat.LAYER_WEIGHT_AGGREGATION):
                 kwargs.setdefault("aggregation", "mean")
             return super(ReplicaMeanBatchNorm, self).add_weight(
                 *args, **kwargs)
