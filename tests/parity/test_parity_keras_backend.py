@@ -137,10 +137,27 @@ needs_backend = pytest.mark.skipif(
     _compat.KERAS_BACKEND)
 
 
+# Measured (single thread, bit-reproducible): momentum_l1_l2's total-loss
+# curve ends 1.0003e-6 off the golden trace at step 218 on torch (both
+# loops) and 1.0e-6 on JAX's custom loop, over the 1e-6 bound; TF 2.21's own
+# backend is 9.17e-7 there and this project's run on TF 1.15 9.2e-7 from the
+# golden trace (against that run all are <= 3.5e-7). The first op that
+# departs is the first matmul's float32 summation order (README, "Keras 3 on
+# JAX and PyTorch"); the bound is not loosened: a strict xfail, so a change
+# either way shows.
+OVER_BOUND = {("momentum_l1_l2", "torch", "tf2-keras"),
+              ("momentum_l1_l2", "torch", "tf2-fit"),
+              ("momentum_l1_l2", "jax", "tf2-keras")}
+
+
 @needs_backend
 @pytest.mark.parametrize("workload,backend", list(itertools.product(GOLDEN, TF2)))
-def test_golden_workload_against_tf115(runs, workload, backend):
+def test_golden_workload_against_tf115(runs, workload, backend, request):
     from compat_reg.parity import measure
+    if (workload, _compat.KERAS_BACKEND, backend) in OVER_BOUND:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "1.0e-6..1.0003e-6 at step 218 against the golden trace, bound "
+            "1e-6 (TF 2.21: 9.17e-7); see OVER_BOUND")))
     got = runs.get(workload, backend)
     assert got.env["keras_backend"] == _compat.KERAS_BACKEND
     golden = trace_mod.from_golden(workloads.builtin(workload).golden_path)
