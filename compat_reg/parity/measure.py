@@ -362,8 +362,6 @@ def _check_penalty(result):
         result.fail("step-0 penalty ratio %.6f (bound 1 +- %g)" % (
             ratio, tol.PENALTY_STEP0), cause)
     if result.effective_ratio is None:
-        bound = result.total_bound if key == "total_loss" else (
-            result.curve_bound)
         return
     minimised = result.effective_ratio / ratio if ratio > tol.FLOOR else 0.0
     if _close(minimised, 1.0):
@@ -389,6 +387,8 @@ def _check_curves(result, explained):
     result.steps = steps
     bad = []
     for key in CURVES:
+        bound = result.total_bound if key == "total_loss" else (
+            result.curve_bound)
         diff = rel_curve(c[key][:steps], r[key][:steps])
         result.curve_max[key] = float(diff.max()) if steps else 0.0
         over = np.nonzero(diff > bound)[0]
