@@ -198,6 +198,8 @@ def _weights_dtype(weights):
     dtype = getattr(weights, "dtype", None)
     try:
         if not _compat.TF_BACKEND:  # a dtype name, as keras.ops take it
+            if _compat.building_tf1_graph():  # a TF1 graph's symbolic tensor
+                _compat.require_tf("A regularizer called in a TF1 graph")
             dtype = _compat.keras.backend.standardize_dtype(
                 np.asarray(weights).dtype if dtype is None else dtype)
             name, floating = dtype, _compat.keras.backend.is_float_dtype(dtype)

@@ -164,13 +164,6 @@ ROWS = {
         _is(["a/b"]), False),
 }
 
-# Graph-mode calls that raise another error off TensorFlow today (keras.ops
-# on a symbolic tf.Tensor: NotImplementedError), not BackendError: a bug of
-# compat_reg.regularizers, recorded here until it is fixed (strict: an
-# xfail that passes fails).
-NOT_YET = {("l2_regularizer", "tf1_graph"), ("apply_regularization", "tf1_graph")}
-
-
 def _resolve(entry):
     owner, _, name = entry.rpartition(".")
     return getattr({"": compat_reg, "contrib": contrib, "naming": naming}[owner],
@@ -198,13 +191,6 @@ def test_works_or_raises_backend_error(row, backend):
         pytest.skip("this env runs Keras on %s (KERAS_BACKEND)" % _compat.KERAS_BACKEND)
     call, check, needs_tf = ROWS[row]
     if needs_tf and not _compat.TF_BACKEND:
-        if row in NOT_YET:
-            with pytest.raises(Exception) as info:
-                call()
-            assert not isinstance(info.value, _compat.BackendError), (
-                "fixed: take %s out of NOT_YET" % (row,))
-            pytest.xfail("graph mode raises %s, not BackendError (compat_reg."
-                         "regularizers)" % type(info.value).__name__)
         with pytest.raises(_compat.BackendError) as info:
             call()
         assert "runs on %s (KERAS_BACKEND=%s)" % (backend, backend) in str(
