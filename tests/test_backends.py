@@ -220,6 +220,11 @@ def test_exact_optimizer_is_tf1s_update(name, backend):
         np.testing.assert_array_equal(got, _applied(exact, w, grads))
     else:
         assert type(exact) is type(portable)
+    # the public class of that name (compat_reg.optimizers.Adam, ...) trains
+    # on this backend as get's does (on JAX/torch the raw-ops kernels cannot)
+    public = getattr(optimizers, type(portable).__name__)(**dict(parsed.args))
+    np.testing.assert_array_equal(_applied(public, w, grads),
+                                  _applied(optimizers.get(spec), w, grads))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -19,12 +19,14 @@ The package, by job:
   optimizers (``AdamWOptimizer``, ``MomentumWOptimizer``);
 * ``weight_decay_keras``: the same decay on the kernels (``AdamW``,
   ``MomentumW``: spec ``adamw``/``momentumw``);
-* ``spec``: the spec, parsed once.
+* ``spec``: the spec, parsed once;
+* ``portable``: all of them in ``keras.ops``, for Keras 3 on JAX/PyTorch.
 
 Where Keras has no such optimizer API (TF 1.15, TF 2.0-2.10:
 ``_compat.KERAS_OPTIMIZER_API``) the kernel names *are*
 ``tf.compat.v1.train``'s classes and ``AdamW``/``MomentumW`` the ports of
-contrib's. What each equals bit for bit, and the measured gaps of the
+contrib's; on Keras 3's JAX and PyTorch backends they are ``portable``'s,
+the same updates in ``keras.ops``. What each equals bit for bit, and the measured gaps of the
 native ports: docs/migration_details.md, "Appendix: what compat_reg's
 optimizers equal", and tests/test_optimizer*.py, which measure them.
 
@@ -63,6 +65,13 @@ if not _compat.KERAS_OPTIMIZER_API:
     Adam = _compat.v1.train.AdamOptimizer
     AdamW = AdamWOptimizer
     MomentumW = MomentumWOptimizer
+elif not _compat.TF_BACKEND:
+    # Keras 3 on JAX / PyTorch: the same names, arguments and updates in
+    # keras.ops (portable); the kernels above need TF's variables.
+    GradientDescent, Momentum, Adam = (
+        portable.GradientDescent, portable.Momentum, portable.Adam)
+    AdamW, MomentumW, TF1Schedule = (
+        portable.AdamW, portable.MomentumW, portable.TF1Schedule)
 
 
 # The TF1-exact class of each spec name (on TF 1.15: tf.compat.v1.train's).
@@ -100,15 +109,12 @@ def get(spec):
     ValueError: optimizer spec {...} for 'momentum' is missing 'momentum'
     """
     parsed = parse(spec)
-    # Keras 3 on JAX / PyTorch: the same updates in keras.ops
-    exact, schedule = ((_EXACT, TF1Schedule) if _compat.TF_BACKEND else
-                       (portable.EXACT, portable.TF1Schedule))
-    cls = exact[parsed.entry.spec]
+    cls = _EXACT[parsed.entry.spec]
     args = _exact_arguments(parsed)
     if parsed.schedule is None:
         return cls(**args)
     if _compat.KERAS_OPTIMIZER_API:
-        args["learning_rate"] = schedule.parsed(parsed)
+        args["learning_rate"] = TF1Schedule.parsed(parsed)
         return cls(**args)
     return step_scheduled(cls)(
         schedule=(parsed.schedule.kind, parsed.schedule_args), **args)
