@@ -68,3 +68,68 @@ def tf_slim():
     except Exception:  # noqa: BLE001 - ImportError, AttributeError on old TF
         return None
     return module
+
+
+
+# A TF 1.15 record made again on another CPU: TF's float32 kernels can sum
+# in an order that depends on the CPU, so the last bits of a float move.
+# Measured on an AMD EPYC with AVX-512 against records made on an earlier
+# machine: curves 3.3e-7 relative, weights 4.9e-7 of their tensor's largest
+# magnitude (a near-zero element moves by that, not by its own size). One
+# cause found: MKL-DNN's sgemm, which TF 1.14/1.15 multiply with, picks AVX2
+# or AVX-512 code at run time; with Eigen's own kernel instead
+# (TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL=false) the idioms' record came out
+# bit for bit here, the Estimator's and the conv net's still did not. A float
+# of a re-made record must be within RERECORD_RTOL of the larger of itself
+# and the largest magnitude of its list or tensor; all else must be equal.
+RERECORD_RTOL = 1e-6
+
+
+def rerecord_mismatch(got, want):
+    """Where the floats ``got`` are not ``want`` made again: a message, or
+    '' (finite, same shape, each within RERECORD_RTOL as above)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if got.shape != want.shape:
+        return "shape %s != %s" % (got.shape, want.shape)
+    if not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
+        return "not finite"
+    if not want.size:
+        return ""
+    scale = np.maximum(np.abs(want), np.max(np.abs(want)))
+    off = np.abs(got - want) > RERECORD_RTOL * scale
+    if not np.any(off):
+        return ""
+    i = np.unravel_index(np.argmax(np.abs(got - want) / np.where(scale > 0, scale, 1)),
+                         want.shape)
+    return "%d of %d off, worst at %s: %r != %r" % (
+        int(np.sum(off)), want.size, list(i), float(got[i]), float(want[i]))
+
+
+def _floats(value):
+    return (isinstance(value, list) and value
+            and all(isinstance(v, float) or (isinstance(v, list) and _floats(v))
+                    for v in value))
+
+
+def assert_rerecorded(got, want, path=""):
+    """``got`` (JSON) is ``want`` made again: dicts, lists, strings, ints
+    and bools equal; lists of floats per ``rerecord_mismatch``."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and sorted(got) == sorted(want), (
+            "%s: keys %s != %s" % (path, sorted(got) if isinstance(got, dict) else got,
+                                   sorted(want)))
+        for key in want:
+            assert_rerecorded(got[key], want[key], "%s/%s" % (path, key))
+    elif _floats(want) and _floats(got):
+        problem = rerecord_mismatch(got, want)
+        assert not problem, "%s: %s" % (path, problem)
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), (
+            "%s: %r != %r" % (path, got, want))
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_rerecorded(g, w, "%s[%d]" % (path, i))
+    elif isinstance(want, float) and isinstance(got, float):
+        problem = rerecord_mismatch([got], [want])
+        assert not problem, "%s: %s" % (path, problem)
+    else:
+        assert type(got) is type(want) and got == want, "%s: %r != %r" % (path, got, want)

@@ -13,6 +13,7 @@ import compat_reg
 from compat_reg import _compat
 from compat_reg.parity import (compare_models, recorder, tolerances,
                                user_model, workloads)
+from golden_support import assert_rerecorded, rerecord_mismatch
 from parity_helpers import main, require
 
 L2 = 0.01  # TF1 scale, kernels and biases
@@ -309,7 +310,8 @@ def test_bad_trace_sets_no_weight(case, tmp_path):
 def test_recording_again_on_tf1(tmp_path):
     """On any TF 1.x: a trace that reads back, whose checkpoint holds its
     final weights and global_step. On the recording's TF (1.15.5): the
-    committed trace again, exactly (other releases draw other initial
+    committed trace again, equal but for float32 summation order on another
+    CPU (golden_support.RERECORD_RTOL; other releases draw other initial
     weights from the same graph seed)."""
     import tensorflow as tf
     out = recorder.record_model(team.build_graph, team.inputs, team.targets,
@@ -325,12 +327,15 @@ def test_recording_again_on_tf1(tmp_path):
     assert reader.get_tensor("global_step") == len(got.curves["data_loss"])
     if tf.__version__ != want.record["env"]["tensorflow"]:
         return
-    assert got.curves == want.curves
-    for table in ("init", "after"):
-        for name in want.names:
-            np.testing.assert_array_equal(getattr(got, table)[name],
-                                          getattr(want, table)[name])
+    # the same initial weights and batches; the losses and the weights after
+    # each step equal but for float32 summation order on another CPU
+    for name in want.names:
+        np.testing.assert_array_equal(got.init[name], want.init[name])
     np.testing.assert_array_equal(got.order, want.order)
+    assert_rerecorded(got.curves, want.curves)
+    for name in want.names:
+        problem = rerecord_mismatch(got.after[name], want.after[name])
+        assert not problem, "%s: %s" % (name, problem)
 
 
 # ---- compat-reg parity record-model -----------------------------------------
