@@ -335,7 +335,12 @@ def _do_not_convert_answered(has):
 LATER = {
     "executing_eagerly": (7, lambda has: _compat.executing_eagerly() is False),
     "init_scope": (11, _init_scope_answered),
-    "compat.v1": (13, lambda has: _compat.v1 is (tf.compat.v1 if has else tf)),
+    # by its members: on TF 1.13 / 1.14 ``import tensorflow.compat.v1`` (the
+    # guide's TF1 blocks, contrib's own tests) loads the same file again as a
+    # second module object and rebinds tf.compat.v1 to it
+    "compat.v1": (13, lambda has: _compat.v1.Session is tf.Session and (
+        (_compat.v1 is not tf and _compat.v1.__file__ == tf.compat.v1.__file__)
+        if has else _compat.v1 is tf)),
     "is_tensor": (14, lambda has: _compat.is_tensor(tf.constant(1.0))
                   and not _compat.is_tensor(1.0)),
     "Module": (14, lambda has: (_compat.Module is getattr(tf, "Module", None)) == has),
