@@ -28,9 +28,7 @@ import sys
 import time
 import traceback
 
-from compat_reg.parity import (backends, distributed, measure, models,
-                               registry)
-from compat_reg.parity import tf2_keras
+from compat_reg.parity import distributed, models, registry
 from compat_reg.parity import trace as trace_mod
 
 
@@ -80,6 +78,9 @@ def main(argv=None):
         spec = json.load(handle)
     started = time.time()
     distributed.configure_process(args.strategy, spec.get("op_determinism"))
+    # what trains imports TensorFlow: only now, its devices and threads set
+    from compat_reg.parity import (  # deferred: TF loads after configure_process
+        backends, measure, tf2_keras)
     strategy = distributed.make_strategy(args.strategy)
     out = os.path.join(args.out_dir, "worker%d" % args.index)
     if not os.path.isdir(out):

@@ -12,6 +12,8 @@ import collections
 
 import numpy as np
 
+from compat_reg import _compat
+from compat_reg import optimizers as factory
 from compat_reg.parity import (finite, keras_backends, models, ports,
                                registry, resume, tf1_graph, tf2_keras)
 from compat_reg.parity import trace as trace_mod
@@ -23,7 +25,6 @@ OPTIMIZERS = ("exact", "keras")
 def optimizer_for(spec, optimizers="exact"):
     """The Keras optimizer the TF2 backends train a ``spec`` with:
     ``compat_reg.optimizers.get`` (TF1-exact) or its ``keras_native``."""
-    from compat_reg import optimizers as factory
     if optimizers not in OPTIMIZERS:
         raise ValueError("optimizers must be one of %s, not %r" % (
             OPTIMIZERS, optimizers))
@@ -35,7 +36,6 @@ def available():
     """The backends this TensorFlow offers (on Keras' JAX or torch backend
     the tf2 ones: tf1-graph builds TF graphs of compat_reg's penalties,
     which compute with that backend there)."""
-    from compat_reg import _compat
     return tuple(n for n, b in registry.BACKENDS.items()
                  if (_compat.TF2 or not b.tf2) and (
                      _compat.TF_BACKEND or b.tf2))
@@ -44,7 +44,6 @@ def available():
 def check_backend(name):
     registry.check("backend", name)
     if name not in available():
-        from compat_reg import _compat
         raise ValueError("backend %s needs %s; this TensorFlow offers: %s" % (
             name, "TF2" if _compat.TF_BACKEND else "Keras' TensorFlow backend "
             "(KERAS_BACKEND=%s)" % _compat.KERAS_BACKEND,
@@ -52,7 +51,6 @@ def check_backend(name):
 
 
 def _reset_keras():
-    from compat_reg import _compat
     _compat.keras.backend.clear_session()
 
 
@@ -75,7 +73,6 @@ def make_trace(backend, optimizers, workload_record, port_name, hparams,
 def _strategy_env(strategy, strategy_name, port, backend, variables,
                   optimizer, workload):
     """What a trace under a strategy records of how it ran."""
-    from compat_reg import _compat
     if backend == "tf2-keras":
         how = ("not added" if not port.add_penalty else
                "scale_regularization_loss" if port.scale_penalty else
@@ -139,7 +136,6 @@ def run(workload, backend, optimizers="exact", port=None, strategy=None,
         return make_trace(backend, "tf1", record, "correct", out["hparams"],
                           out["initial"], out["final"], out["curves"],
                           out["per_epoch"], workload.batch_order)
-    from compat_reg import _compat
     if keras_backends.unsupported(workload):
         raise ValueError(keras_backends.unsupported(workload))
     _reset_keras()

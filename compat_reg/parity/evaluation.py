@@ -3,11 +3,13 @@
 from __future__ import absolute_import, division, print_function
 
 import numpy as np
+import tensorflow as tf
+
+from compat_reg import losses
 
 
 def cross_entropy(labels, logits):
     """Mean sparse softmax cross-entropy (TF1's training loss), a tensor."""
-    import tensorflow as tf  # deferred: _worker sets TF up later
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=labels, logits=logits))
 
@@ -20,13 +22,11 @@ def accuracy(labels, logits):
 
 def graph_regularization_loss():
     """The summed REGULARIZATION_LOSSES collection (graph mode)."""
-    from compat_reg import losses  # deferred: _worker sets TF up later
     return losses.get_regularization_loss()
 
 
 def model_regularization_loss(model):
     """The penalty of a Keras model: every weight penalty, once."""
-    from compat_reg import losses  # deferred: _worker sets TF up later
     return losses.get_regularization_loss(model)
 
 

@@ -28,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 import numpy as np
 
+from compat_reg import _compat
 from compat_reg.parity import evaluation, models, registry
 from compat_reg.parity import tolerances as tol
 from compat_reg.parity import tf2_keras
@@ -36,7 +37,6 @@ from compat_reg.parity import tf2_keras
 def unsupported(workload):
     """Why ``workload`` cannot train on this Keras backend, or None (always
     on TensorFlow's)."""
-    from compat_reg import _compat
     config = workload.config
     if _compat.TF_BACKEND or models.kind(config) == "mlp":
         return None
@@ -54,7 +54,6 @@ def unsupported(workload):
 
 def strategy_error():
     """Why ``--strategy`` cannot run on this Keras backend, or None."""
-    from compat_reg import _compat
     if _compat.TF_BACKEND:
         return None
     return ("tf.distribute needs Keras' TensorFlow backend, not %s "
@@ -63,7 +62,6 @@ def strategy_error():
 
 
 def _numpy(value):
-    from compat_reg import _compat
     return _compat.keras.ops.convert_to_numpy(value)
 
 
@@ -84,8 +82,7 @@ def _jax_step(model, optimizer, loss_fn, add_penalty, training):
     fused update rounds differently (jitting ``stateless_apply`` too took
     adam_l2's curve from 3.0e-7 to 3.0e-6 off TF 1.15, momentum_l1_l2's
     from 3.0e-7 to 1.0e-6)."""
-    import jax
-    from compat_reg import _compat
+    import jax  # deferred: only on Keras 3 with KERAS_BACKEND=jax
     keras = _compat.keras
     trainable = model.trainable_variables
     non_trainable = model.non_trainable_variables
@@ -116,7 +113,7 @@ def _jax_step(model, optimizer, loss_fn, add_penalty, training):
 def _torch_step(model, optimizer, loss_fn, add_penalty, training):
     """``step(x, y) -> (data loss, penalty, total)``: one update on torch,
     autograd (``backward``), then the optimizer's ``apply``."""
-    import torch
+    import torch  # deferred: only on Keras 3 with KERAS_BACKEND=torch
 
     def step(x, y):
         data_loss = loss_fn(y, model(x, training=training))
@@ -140,7 +137,6 @@ def train_loop(model, variables, data, batch_order, optimizer,
     final) as ``tf2_keras.train_loop``, whose ``add_penalty``, ``tracked``
     and ``training`` these are (``variables`` must be the model's
     trainable weights)."""
-    from compat_reg import _compat
     _check_variables(model, variables)
     optimizer.build(variables)
     step = STEPS[_compat.KERAS_BACKEND](
@@ -155,7 +151,6 @@ def train_fit(model, variables, data, batch_order, optimizer,
     model's penalty by hand on top of the ``model.losses`` Keras adds.
     Recorded per step: the data loss and the penalty before the step, and
     the loss Keras' step minimised (its logs)."""
-    from compat_reg import _compat
     _check_variables(model, variables)
     loss_fn = tf2_keras._port_loss()
 

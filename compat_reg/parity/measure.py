@@ -17,7 +17,7 @@ import collections
 
 import numpy as np
 
-from compat_reg import convention
+from compat_reg import _compat, convention
 from compat_reg.parity import finite, keras_backends, registry
 from compat_reg.parity import tolerances as tol
 from compat_reg.parity import trace as trace_mod
@@ -311,7 +311,6 @@ def _release_difference(result, quantity, measured, deviation, bound):
     per-release difference of TF that ``_compat.RELEASE_DIFFERENCES`` states
     for the TFs that recorded the two traces, within its pinned figure; if
     so it is noted on ``result`` with the figure and the reason."""
-    from compat_reg import _compat  # deferred: _worker sets TF up later
     tfs = [t.env.get("tensorflow") for t in (result.candidate, result.reference)]
     known = _compat.release_difference(quantity, tfs[0], tfs[1], deviation)
     if known is None:
@@ -631,7 +630,6 @@ def upstream_limit(strategy, what):
     optimizer that does not sum the replicas' gradients, Keras 3.0-3.4,
     ``OPTIMIZER_SUMS_REPLICA_GRADIENTS``). Rows they explain read
     ``unsupported here``."""
-    from compat_reg import _compat  # deferred: _worker sets TF up later
     if what == "fit-raises" and strategy == "multiworker" and (
             _compat.MULTIWORKER_FIT == "raises"):
         return "compat_reg._compat.MULTIWORKER_FIT = 'raises'"
@@ -646,7 +644,6 @@ def upstream_limit(strategy, what):
 
 def sync_cause():
     """Why the replicas of a strategy end with different weights."""
-    from compat_reg import _compat  # deferred: _worker sets TF up later
     if not _compat.OPTIMIZER_SUMS_REPLICA_GRADIENTS:
         return ("Keras %s's optimizer does not sum the replicas' gradients "
                 "under tf.distribute: each replica applies only its own "
@@ -665,7 +662,6 @@ def sync_cause():
 def fit_cause(probe, strategy_class="MirroredStrategy"):
     """The diagnosis a ``fit_probe`` result supports, or None if one fit
     step under the strategy equals one device's (to ``tolerances.RATIO``)."""
-    from compat_reg import _compat  # deferred: _worker sets TF up later
     if not probe or probe.get("error"):
         return None
     data, penalty = probe["data"], probe.get("penalty")
@@ -691,7 +687,6 @@ def fit_cause(probe, strategy_class="MirroredStrategy"):
 
 def fit_error_cause(strategy):
     """Why ``fit`` could not train under ``strategy`` on this Keras."""
-    from compat_reg import _compat  # deferred: _worker sets TF up later
     if strategy == "multiworker" and _compat.MULTIWORKER_FIT == "raises":
         return ("Keras %s's fit does not run under MultiWorkerMirroredStrategy"
                 " (compat_reg._compat.MULTIWORKER_FIT = 'raises'; "
@@ -725,7 +720,6 @@ def failed_comparison(workload, backend, error, reference, optimizers="exact"):
 
 def describe_probe(strategy, probe):
     """One line about a ``fit_probe`` result."""
-    from compat_reg import _compat  # deferred: _worker sets TF up later
     if not probe:
         return "%s: fit probe not run" % strategy
     if probe.get("error"):

@@ -47,8 +47,9 @@ import shutil
 import tempfile
 
 import numpy as np
+import tensorflow as tf
 
-from compat_reg import convention, golden_files
+from compat_reg import _compat, convention, golden_files, optimizers
 from compat_reg.parity import registry
 
 FORMAT = "compat-reg-model-trace/1"
@@ -99,8 +100,6 @@ def _positive_int(value, what):
 
 def _run_graph(build_graph, inputs, targets, loss, spec, order, seed, prefix):
     """Build and train on TF1; returns the record's parts."""
-    import tensorflow as tf
-    from compat_reg import _compat, optimizers
     v1 = _compat.v1
     with tf.Graph().as_default() as graph:
         v1.set_random_seed(seed)

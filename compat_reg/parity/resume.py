@@ -15,6 +15,9 @@ compat_reg's exact optimizers, as a team resuming its run on TF2 does.
 
 from __future__ import absolute_import, division, print_function
 
+import tensorflow as tf
+
+from compat_reg import _compat, checkpoints
 from compat_reg.parity import models
 
 
@@ -42,7 +45,6 @@ def restore_optimizer(workload, keras_port, optimizer):
     path = checkpoint(workload.config)
     if path is None:
         return None
-    from compat_reg import checkpoints
     model = keras_port.model
     weights = model.get_weights()
     report = checkpoints.load_tf1_checkpoint(
@@ -61,8 +63,6 @@ def carry_step(model, optimizer, before_step=None):
     refuses a wrapper made beforehand under eager execution). Unchanged
     where ``optimizer`` keeps no step of its own (a Keras optimizer, or TF1's
     not yet applied)."""
-    import tensorflow as tf
-    from compat_reg import _compat
     if _compat.TF1 or not isinstance(optimizer, tf.compat.v1.train.Optimizer):
         return before_step
     own = [v for v in optimizer.variables()

@@ -12,8 +12,10 @@ from __future__ import absolute_import, division, print_function
 import collections
 
 import numpy as np
+import tensorflow as tf
 
-from compat_reg import golden_files
+from compat_reg import _compat, golden_files, optimizers
+from compat_reg.optimizers import spec as optimizer_spec
 from compat_reg.parity import determinism, evaluation, trace
 
 
@@ -24,8 +26,6 @@ def mlp_builder(config, regularizer):
     (``golden_files.layer_names``) with ``regularizer(config["reg"])`` on
     kernels (and biases if ``bias_reg``).
     """
-    import tensorflow as tf  # deferred: _worker sets TF up later
-    from compat_reg import _compat  # deferred: _worker sets TF up later
     v1 = _compat.v1
     sizes = config["sizes"]
     activation = getattr(tf.nn, config["activation"])
@@ -60,7 +60,6 @@ def variable_name(variable):
 
 
 def _tf1_optimizer(spec, global_step):
-    from compat_reg import optimizers  # deferred: _worker sets TF up later
     if spec.schedule is not None:
         return optimizers.tf1(spec, global_step=global_step)
     return optimizers.tf1(spec)
@@ -91,9 +90,6 @@ def train(build, init, data, batch_order, spec, names=None, masks=None,
       save: a checkpoint prefix: ``tf.train.Saver`` saves every variable
         there after the last step.
     """
-    import tensorflow as tf  # deferred: _worker sets TF up later
-    from compat_reg import _compat  # deferred: _worker sets TF up later
-    from compat_reg.optimizers import spec as optimizer_spec  # deferred: _worker sets TF up later
     spec = optimizer_spec.parse(spec)
     v1 = _compat.v1
     graph = tf.Graph()

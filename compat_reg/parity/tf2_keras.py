@@ -23,7 +23,9 @@ import collections
 import contextlib
 
 import numpy as np
+import tensorflow as tf
 
+from compat_reg import _compat, losses, optimizers, regularizers
 from compat_reg.parity import evaluation
 
 
@@ -34,7 +36,6 @@ def mlp_model(config, regularizer, init=None, seed=0):
     ``bias_reg``). ``init``: arrays ``[w0, b0, ...]`` to copy in; None keeps
     Keras' own initialisation seeded with ``seed``.
     """
-    from compat_reg import _compat
     keras = _compat.keras
     sizes = config["sizes"]
     layers = [keras.Input(shape=(sizes[0],))]
@@ -75,15 +76,12 @@ def build(optimizer, variables, strategy):
     """Under a strategy, create a Keras optimizer's variables now, in its
     scope, so that none is created in a replica (a TF1 optimizer creates its
     own); on one device the optimizer builds itself on its first step."""
-    import tensorflow as tf
-    from compat_reg import _compat
     if strategy is not None and not isinstance(
             optimizer, tf.compat.v1.train.Optimizer):
         _compat.build_optimizer(optimizer, variables)
 
 
 def _port_loss():
-    from compat_reg import _compat
     return _compat.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
@@ -114,7 +112,6 @@ def _snapshot(variables):
 def replica_values(strategy, xb, yb):
     """Per-replica ``(x, y)``: replica r gets rows [r*n, (r+1)*n) of the
     global batch, n = batch / replicas (in every worker process)."""
-    import tensorflow as tf
     replicas = strategy.num_replicas_in_sync
     if len(xb) % replicas:
         raise ValueError("a global batch of %d does not split into %d "
@@ -132,7 +129,6 @@ def replica_values(strategy, xb, yb):
 def replica_spread(strategy, variables):
     """Largest absolute difference between the local copies of any variable
     (0.0 when the replicas of this process are in sync)."""
-    from compat_reg import _compat
     worst = 0.0
     for variable in variables:
         copies = [np.asarray(c.numpy()) for c in
@@ -147,7 +143,6 @@ def replica_data_loss(model, x, y, global_batch, training=True):
     """This replica's part of the global batch's mean data loss
     (``tf.nn.compute_average_loss``: summed over its rows, divided by the
     global batch); the replicas' parts sum to the mean."""
-    import tensorflow as tf
     return tf.nn.compute_average_loss(
         tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=y, logits=model(x, training=training)),
@@ -160,8 +155,6 @@ def training_data_loss(strategy, model, global_batch):
     rows (batch norm on each replica's statistics, that replica's rows of
     the dropout mask), without changing the model: the moving statistics
     this forward pass updates are put back."""
-    import tensorflow as tf
-    from compat_reg import _compat
 
     @tf.function
     def forward(x, y):
@@ -193,8 +186,6 @@ def train_loop(model, variables, data, batch_order, optimizer,
     of ``strategy``. Recorded per step: the (global) batch's mean data loss,
     the model's penalty, and what the (summed) gradients minimised.
     """
-    import tensorflow as tf
-    from compat_reg import _compat, losses
     loss_fn = _port_loss()
     global_batch = batch_order.shape[2]
 
@@ -249,7 +240,6 @@ def train_loop(model, variables, data, batch_order, optimizer,
 def epoch_dataset(data, rows, batch, shard=True):
     """One epoch's batches for ``fit``; ``shard``: sharded by data, so each
     worker of a multi-worker run takes its part of every global batch."""
-    import tensorflow as tf
     dataset = tf.data.Dataset.from_tensor_slices(
         (data.x_train[rows.reshape(-1)], data.y_train[rows.reshape(-1)])
     ).batch(batch)
@@ -268,8 +258,6 @@ def _fit_loss(model, manual_add, strategy, seen):
     inside a wrapper there: its reduction would be ambiguous), or with
     ``manual_add`` a per-example loss plus the penalty (``fit``'s own mean
     over the batch keeps the penalty whole)."""
-    import tensorflow as tf
-    from compat_reg import _compat
     keras = _compat.keras
     port_loss = _port_loss()
     if strategy is not None:
@@ -311,8 +299,6 @@ def train_fit(model, variables, data, batch_order, optimizer,
     penalty, twice with ``manual_add``): whether ``fit`` minimises that is
     what the curves then show.
     """
-    import tensorflow as tf
-    from compat_reg import _compat
     keras = _compat.keras
     seen = {"port": tf.Variable(0.0, trainable=False),
             "data": tf.Variable(0.0, trainable=False)}
@@ -379,7 +365,6 @@ def fit_probe(strategy, workload):
     ``ratio`` is ||strategy step|| / ||one-device step|| over all weights,
     ``difference`` ||strategy - one device|| / ||one device||.
     """
-    from compat_reg import _compat, optimizers, regularizers
     keras = _compat.keras
     rows = workload.batch_order[0][0]
     spec = {"optimizer": "sgd", "lr": workload.config["lr"]}
