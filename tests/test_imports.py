@@ -27,27 +27,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "compat_reg"
 MARK = "# deferred:"
 
-# Modules whose function-level imports do not say why yet: their owners'
-# (issue 24) to move up or annotate; this list shrinks as they do.
-KNOWN = frozenset("compat_reg/" + name for name in (
-    "checkpoints.py",
-    "parity/_worker.py",
-    "parity/backends.py",
-    "parity/cli.py",
-    "parity/distributed.py",
-    "parity/keras_backends.py",
-    "parity/models.py",
-    "parity/recorder.py",
-    "parity/resume.py",
-    "parity/runner.py",
-    "parity/tf2_keras.py",
-    "parity/workloads.py",
-    "parity/tf1_checkpoints/make_convnet_bn.py",
-    "parity/tf1_checkpoints/make_convnet_replicas.py",
-    "parity/tf1_checkpoints/make_resume.py",
-    "parity/tf1_checkpoints/make_resume_workload.py",
-))
-
 
 def undeferred(source):
     """``[(line, statement)]``: the imports inside a function (or a method,
@@ -80,7 +59,7 @@ def _modules():
                   if "migrate" not in p.relative_to(PACKAGE).parts)
 
 
-@pytest.mark.parametrize("module", [m for m in _modules() if m not in KNOWN])
+@pytest.mark.parametrize("module", _modules())
 def test_function_level_imports_say_what_defers_them(module):
     with open(str(ROOT / module), encoding="utf-8") as handle:
         found = undeferred(handle.read())

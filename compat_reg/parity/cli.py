@@ -25,17 +25,18 @@ from compat_reg.parity import determinism, registry
 # What the commands run on, loaded by _load_commands once arguments parse:
 # they import numpy (and TensorFlow behind it), which --help and a usage
 # error must not need (tests/test_cli_no_tf.py).
-golden_files = backends = distributed = keras_backends = measure = None
-pairing = recorder = report = runner = trace = workloads = None
+_compat = golden_files = backends = distributed = keras_backends = None
+measure = pairing = plot = recorder = report = runner = trace = None
+workloads = None
 
 
 def _load_commands():
-    global golden_files, backends, distributed, keras_backends, measure
-    global pairing, recorder, report, runner, trace, workloads
-    from compat_reg import golden_files
-    from compat_reg.parity import (backends, distributed, keras_backends,
-                                   measure, pairing, recorder, report, runner,
-                                   trace, workloads)
+    global _compat, golden_files, backends, distributed, keras_backends
+    global measure, pairing, plot, recorder, report, runner, trace, workloads
+    from compat_reg import _compat, golden_files  # deferred: numpy and TF, not for --help
+    from compat_reg.parity import (  # deferred: numpy and TF, not for --help
+        backends, distributed, keras_backends, measure, pairing, plot,
+        recorder, report, runner, trace, workloads)
 
 DESCRIPTION = "compat-reg parity: check that TF1 and TF2 training agree."
 
@@ -258,7 +259,6 @@ def _finish(args, results, out, pairs=(), plot_results=None):
         report.write_json(results, args.json)
         print("wrote %s" % args.json, file=out)
     if args.plot:
-        from compat_reg.parity import plot
         plot.plot(results if plot_results is None else plot_results,
                   args.plot, args.plot_workload, pairs)
         print("wrote %s" % args.plot, file=out)
@@ -267,7 +267,6 @@ def _finish(args, results, out, pairs=(), plot_results=None):
 
 
 def _header(out):
-    from compat_reg import _compat
     print("; ".join("%s %s" % kv for kv in _compat.describe()[:5]), file=out)
 
 

@@ -104,11 +104,11 @@ def result_complete(out_dir, index):
 
 def unavailable_reason():
     """Why distributed parity cannot run on this TensorFlow, or None."""
-    from compat_reg import _compat
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
     missing = _compat.DISTRIBUTED_PARITY_MISSING
     if missing is None:
         return None
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
     return ("distributed parity needs %s, which TensorFlow %s does not have "
             "(compat_reg._compat.DISTRIBUTED_PARITY_MISSING)" % (
                 missing, tf.__version__))
@@ -390,7 +390,7 @@ def configure_process(strategy, op_determinism=False):
     thread each (``determinism.configure``).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: after TF_CPP_MIN_LOG_LEVEL is set above
     # the experimental names exist in every TF 2.x (the others from TF 2.1)
     experimental = tf.config.experimental
     cpu = experimental.list_physical_devices("CPU")[0]
@@ -406,7 +406,7 @@ def configure_process(strategy, op_determinism=False):
 def make_strategy(strategy):
     """The ``tf.distribute`` strategy of this worker (after
     ``configure_process``); checks it has ``REPLICAS`` replicas."""
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
     require()
     if strategy == "mirrored":
         result = tf.distribute.MirroredStrategy(

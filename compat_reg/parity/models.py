@@ -31,6 +31,8 @@ import os
 
 import numpy as np
 
+from compat_reg import golden_files
+
 MODELS = ("mlp", "convnet")
 
 # slim's names for the convnet's variables, in the order TF1 creates them
@@ -60,7 +62,6 @@ def kind(config):
 def variable_names(config):
     """The canonical (TF1) names of every model variable, in creation order."""
     if kind(config) == "mlp":
-        from compat_reg import golden_files
         return [name for name, _, _ in golden_files.layer_names(config)]
     return list(CONVNET_NAMES)
 
@@ -129,11 +130,11 @@ def tf1_builder(config, regularizer, batch_norm=None):
     whose moving statistics are replica-local under a strategy).
     """
     if kind(config) == "mlp":
-        from compat_reg.parity import tf1_graph
+        from compat_reg.parity import tf1_graph  # deferred: a worker imports it before TF setup
         mlp = tf1_graph.mlp_builder(config, regularizer)
         return lambda x, training=True, mask=None: mlp(x)
-    import tensorflow as tf
-    from compat_reg import _compat
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
     v1 = _compat.v1
     height, width, channels, filters, size, units = _convnet_dims(config)
     norm = config["batch_norm"]
@@ -206,7 +207,7 @@ class KerasPort(object):
 
 
 def _fed_dropout(keras, holder):
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
 
     class FedDropout(keras.layers.Layer):
         """Multiplies by the harness's keep mask in training only; the mask
@@ -229,7 +230,7 @@ def _fed_dropout(keras, holder):
 
 
 def _batch_norm(keras, norm):
-    from compat_reg import _compat  # deferred: TF is configured first (the worker)
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
     class ReplicaMeanBatchNorm(keras.layers.BatchNormalization):
         """Keras' batch norm whose moving statistics, under a strategy,
         hold the mean of what the replicas average in (aggregation
@@ -253,13 +254,13 @@ def _batch_norm(keras, norm):
 
 def keras_port(config, regularizer, seed=0):
     """The Keras port of ``config``'s model (weights not yet copied in)."""
-    from compat_reg import _compat
-    from compat_reg.parity import tf2_keras
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
+    from compat_reg.parity import tf2_keras  # deferred: a worker imports it before TF setup
     if kind(config) == "mlp":
         model = tf2_keras.mlp_model(config, regularizer, None, seed)
         return KerasPort(model, collections.OrderedDict(
             zip(variable_names(config), model.trainable_weights)))
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
     keras = _compat.keras
     height, width, channels, filters, size, units = _convnet_dims(config)
     layers = [keras.Input(shape=(height * width * channels,)),

@@ -51,8 +51,8 @@ def sha256(array):
 
 def env_record(backend, optimizers):
     """The env part of a trace for this interpreter."""
-    import tensorflow as tf  # deferred: _worker sets TF up later
-    from compat_reg import _compat  # deferred: _worker sets TF up later
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
     env = collections.OrderedDict([
         ("python", platform.python_version()),
         ("numpy", np.__version__),
@@ -463,7 +463,7 @@ def optimizer_hparams(optimizer, kind):
     when unknown: contrib's class used directly). Old kinds without a
     schedule record exactly the keys they always did.
     """
-    from compat_reg import _compat  # deferred: _worker sets TF up later
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
     out = collections.OrderedDict([("kind", kind),
                                    ("class", _qualname(optimizer))])
     config = optimizer.get_config() if hasattr(optimizer, "get_config") else None

@@ -151,7 +151,7 @@ def _nonfinite_numbers(value, label):
 def _check_reg(config, where):
     """``reg``: present, and null (no penalty) or a spec ``[kind, scale,
     ...]`` that ``regularizers.from_spec`` accepts."""
-    from compat_reg import regularizers
+    from compat_reg import regularizers  # deferred: a worker imports it before TF setup
     spec = golden_files.field(config, where, "reg", (list, type(None)),
                               "config")
     try:
@@ -187,8 +187,8 @@ def check_config(config, where):
 
 
 def _check_activation(name, where):
-    import tensorflow as tf
-    from compat_reg import _compat
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
     try:
         _compat.keras.activations.get(name)
         known = callable(getattr(tf.nn, name, None))
@@ -311,7 +311,7 @@ GOLDEN_CASES = registry.GOLDEN_CASES
 def _checkpoint_init(config):
     """The initial arrays of ``config``'s model: the checkpoint's values of
     its TF1 variable names (what ``tf.train.Saver.restore`` gives TF1)."""
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
     reader = tf.train.load_checkpoint(models.checkpoint_path(
         config["init_checkpoint"]))
     return [reader.get_tensor(name) for name in models.variable_names(config)]

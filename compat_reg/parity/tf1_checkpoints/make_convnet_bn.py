@@ -15,14 +15,16 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
+import numpy as np
+import tensorflow as tf
+
+from compat_reg.parity import models, ports, workloads
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PREFIX = os.path.join(HERE, "convnet_bn", "model.ckpt")
 
 
 def main():
-    import numpy as np
-    import tensorflow as tf
-    from compat_reg.parity import models, ports, workloads
     v1 = tf.compat.v1
     work = workloads.builtin("convnet_bn")
     config = work.config

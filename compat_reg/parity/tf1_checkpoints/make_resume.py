@@ -44,6 +44,11 @@ import json
 import os
 import platform
 
+import numpy as np
+import tensorflow as tf
+
+from compat_reg import optimizers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BEFORE, AFTER, BATCH, FEATURES, HIDDEN, CLASSES = 30, 20, 16, 8, 16, 3
 SEED = 0
@@ -74,7 +79,6 @@ RUNS = {
 
 def data():
     """``(x, y)``: ``BEFORE + AFTER`` batches, the same for every run."""
-    import numpy as np
     rng = np.random.RandomState(SEED)
     steps = BEFORE + AFTER
     x = rng.normal(size=(steps, BATCH, FEATURES)).astype(np.float32)
@@ -85,7 +89,6 @@ def data():
 
 
 def net(x):
-    import tensorflow as tf
     layers = tf.compat.v1.layers
     # no bias before the batch norm: its gradient is 0 up to rounding, and
     # Adam would blow that rounding up to steps of the learning rate
@@ -96,8 +99,6 @@ def net(x):
 
 def optimizer(spec, name, step):
     """TF1's optimizer for ``spec`` under its schedule on ``step``."""
-    import tensorflow as tf
-    from compat_reg import optimizers
     v1 = tf.compat.v1
     kind = spec["optimizer"]
     if kind in ("momentumw", "adamw"):
@@ -112,8 +113,6 @@ def optimizer(spec, name, step):
 
 
 def write(run):
-    import numpy as np
-    import tensorflow as tf
     v1 = tf.compat.v1
     spec, name, first_steps = RUNS[run]
     out = os.path.join(HERE, "resume_" + run)
@@ -179,7 +178,6 @@ def write(run):
 
 
 def main():
-    import tensorflow as tf
     assert tf.__version__.startswith("1.15"), "run this with TF 1.15"
     for run in sorted(RUNS):
         write(run)

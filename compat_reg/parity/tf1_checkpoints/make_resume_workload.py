@@ -37,22 +37,23 @@ import json
 import os
 import platform
 
+import numpy as np
+import tensorflow as tf
+
+from compat_reg.parity import (backends, models, ports, registry, tf1_graph,
+                               workloads)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BEFORE = 30
 
 
 def resuming():
     """The names of the workloads that resume, from the registry."""
-    from compat_reg.parity import registry
     return [name for name, entry in registry.WORKLOADS.items()
             if (entry.changes or {}).get("resume") is True]
 
 
 def write(name):
-    import numpy as np
-    import tensorflow as tf
-    from compat_reg.parity import (backends, models, ports, registry,
-                                   tf1_graph, workloads)
     entry = registry.WORKLOADS[name]
     base = workloads.builtin(entry.base)
     work = base.with_config(**entry.changes)
@@ -102,7 +103,6 @@ def write(name):
 
 
 def main():
-    import tensorflow as tf
     assert tf.__version__.startswith("1.15"), "run this with TF 1.15"
     for name in resuming():
         write(name)
