@@ -14,6 +14,16 @@ the project root::
 
     .tox/tf1/bin/python -m compat_reg.parity.tf1_checkpoints.make_convnet_replicas
 
+The workloads that resume (``resume_momentum``, ``resume_adam``:
+``make_resume_workload.py``) are trained the same way from the TF 1.15
+checkpoint their one-device run resumes from: after the initial weights,
+the strategy's ``tf.train.Saver`` restores every variable of the graph from
+it (the model's, the optimizer's slots, Adam's beta powers and
+``global_step``, which the ``piecewise_constant`` schedule reads), each
+replica's copy of a variable taking the saved value, and the remaining
+steps train under the strategy. ``--workload NAME`` (repeatable) records
+only those.
+
 Each file is a parity trace (backend ``mirrored:tf1-graph``) whose env also
 records, per moving statistic, each replica's own copy at the end
 (``replica_statistics``) and the largest difference of the value TF1 reads
@@ -27,14 +37,14 @@ import os
 import shutil
 import tempfile
 
-import numpy as np
-
-from compat_reg.parity import determinism, models, ports, workloads
-from compat_reg.parity import trace as trace_mod
+from compat_reg.parity.tf1_checkpoints import make_resume_workload
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDER = os.path.join(HERE, "convnet_replicas")
-WORKLOADS = ("convnet_bn", "convnet_from_checkpoint")
+# the conv nets trained from their initial weights, then those that resume
+# from a TF 1.15 checkpoint with the optimizer's state (the registry's)
+RESUMING = tuple(make_resume_workload.resuming())
+WORKLOADS = ("convnet_bn", "convnet_from_checkpoint") + RESUMING
 REPLICAS = 2
 BACKEND = "mirrored:tf1-graph"
 
@@ -47,7 +57,7 @@ def path(name):
 def _layers_batch_norm(config):
     """``(net, training) -> net``: TF1's ``tf.layers.batch_normalization``
     with the workload's decay and epsilon, named as slim names it."""
-    import tensorflow as tf  # deferred: a worker imports it before TF setup
+    import tensorflow as tf
     norm = config["batch_norm"]
 
     def batch_norm(net, training):
@@ -59,14 +69,24 @@ def _layers_batch_norm(config):
 
 def _saved(prefix, names):
     """``OrderedDict`` name -> the value the checkpoint at ``prefix`` holds."""
-    import tensorflow as tf  # deferred: a worker imports it before TF setup
+    import tensorflow as tf
     reader = tf.train.load_checkpoint(prefix)
     return collections.OrderedDict((n, reader.get_tensor(n)) for n in names)
+
+
+def _copies(sess, strategy, variables):
+    """``OrderedDict`` name -> every replica's copy of each of
+    ``variables`` (distributed variables of ``strategy``)."""
+    return collections.OrderedDict(
+        (v.op.name, [sess.run(c) for c in
+                     strategy.experimental_local_results(v)])
+        for v in variables)
 
 
 def _views(copies):
     """Of each moving statistic's replica copies: their mean and replica
     0's."""
+    import numpy as np
     return {"mean": dict((n, np.mean(c, axis=0)) for n, c in copies.items()),
             "replica0": dict((n, c[0]) for n, c in copies.items())}
 
@@ -75,8 +95,8 @@ def _evaluator(build, data, names):
     """``evaluate(values) -> (test loss, test accuracy, train accuracy)`` of
     the model's inference tower on one device, its variables set to
     ``values`` (name -> array); ``evaluate.keys`` names them."""
-    import tensorflow as tf  # deferred: a worker imports it before TF setup
-    from compat_reg.parity import evaluation  # deferred: a worker imports it before TF setup
+    import tensorflow as tf
+    from compat_reg.parity import evaluation
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default():
@@ -103,13 +123,16 @@ def _evaluator(build, data, names):
 def record(name):
     """Train workload ``name`` under MirroredStrategy on TF1; returns its
     Trace."""
-    import tensorflow as tf  # deferred: a worker imports it before TF setup
-    from compat_reg import optimizers  # deferred: a worker imports it before TF setup
-    from compat_reg.parity import (  # deferred: a worker imports it before TF setup
-        backends, evaluation)
+    import numpy as np
+    import tensorflow as tf
+    from compat_reg import optimizers
+    from compat_reg.parity import (backends, determinism, evaluation, models,
+                                   ports, resume, workloads)
+    from compat_reg.parity import trace as trace_mod
     v1 = tf.compat.v1
     work = workloads.builtin(name)
     config, spec = work.config, work.optimizer_spec
+    restore = resume.checkpoint(config)
     masks = models.dropout_masks(config, work.batch_order)
     size = config["batch"] // REPLICAS
     names = work.variable_names()
@@ -123,7 +146,8 @@ def record(name):
         with strategy.scope():
             x = v1.placeholder(tf.float32, (None, work.data.x_train.shape[1]))
             y = v1.placeholder(tf.int64, (None,))
-            mask = v1.placeholder(tf.float32, (None, masks.shape[-1]))
+            mask = None if masks is None else v1.placeholder(
+                tf.float32, (None, masks.shape[-1]))  # None: no dropout
             step = v1.train.get_or_create_global_step()
             optimizer = (optimizers.tf1(spec, global_step=step)
                          if spec.schedule is not None else optimizers.tf1(spec))
@@ -135,7 +159,8 @@ def record(name):
                 rows = slice(replica.replica_id_in_sync_group * size,
                              (replica.replica_id_in_sync_group + 1) * size)
                 before = set(v1.get_collection(v1.GraphKeys.UPDATE_OPS))
-                logits = build(x[rows], training=True, mask=mask[rows])
+                logits = build(x[rows], training=True,
+                               mask=None if mask is None else mask[rows])
                 updates = [op for op in v1.get_collection(
                     v1.GraphKeys.UPDATE_OPS) if op not in before]
                 data_loss = evaluation.cross_entropy(y[rows], logits)
@@ -174,12 +199,22 @@ def record(name):
         with v1.Session(graph=graph, config=config_proto) as sess:
             sess.run(init_op)
             sess.run(loaders, dict(zip(holders, work.init)))
+            if restore:  # every variable, each replica's copy too
+                saver.restore(sess, restore)
+                resumed_at = int(sess.run(step))
+                held = _copies(sess, strategy, by_name.values())
+                checkpointed = _saved(restore, list(held))
+                restored_minus_saved = max(
+                    float(np.max(np.abs(c - checkpointed[n])))
+                    for n, copies in held.items() for c in copies)
             start = sess.run(model_variables)
             for epoch in range(work.batch_order.shape[0]):
                 for i, (xb, yb) in enumerate(evaluation.batches(
                         work.data, work.batch_order, epoch)):
-                    got = sess.run(values, {x: xb, y: yb,
-                                            mask: masks[epoch, i]})
+                    feed = {x: xb, y: yb}
+                    if mask is not None:
+                        feed[mask] = masks[epoch, i]
+                    got = sess.run(values, feed)
                     for key, value in zip(curves, got):
                         curves[key].append(float(value))
                 # evaluated as TF1's Estimator did: restored from the
@@ -188,12 +223,21 @@ def record(name):
                 for key, value in zip(evaluate.keys, evaluate(saved)):
                     per_epoch[key].append(value)
             read = dict(zip(names, sess.run(model_variables)))
+            ended_at = int(sess.run(step))
             copies = collections.OrderedDict(
                 (n, [sess.run(c) for c in
                      strategy.experimental_local_results(v)])
                 for n, v in zip(names, model_variables)
                 if n.rsplit("/", 1)[-1] in models.MOVING)
             hparams = trace_mod.optimizer_hparams(optimizer, spec.kind)
+            # the mirrored variables (weights, slots, global_step): every
+            # replica's copy equal to replica 0's
+            mirrored = _copies(sess, strategy, [
+                v for n, v in by_name.items()
+                if n.rsplit("/", 1)[-1] not in models.MOVING])
+            mirrored_spread = max(float(np.max(np.abs(c - copies[0])))
+                                  for copies in mirrored.values()
+                                  for c in copies[1:])
     finally:
         shutil.rmtree(os.path.dirname(prefix), ignore_errors=True)
     record_ = collections.OrderedDict([("name", work.name),
@@ -206,6 +250,13 @@ def record(name):
     trace.env["strategy"] = "MirroredStrategy"
     trace.env["replicas"] = REPLICAS
     trace.env["penalty_gradients_per_replica"] = penalised
+    if restore:
+        trace.env["resumed_at_global_step"] = resumed_at
+        trace.env["ended_at_global_step"] = ended_at
+        # every replica's copy of every variable the checkpoint holds, slots
+        # and global_step included, minus its saved value, after the restore
+        trace.env["restored_minus_saved"] = restored_minus_saved
+        trace.env["mirrored_spread"] = mirrored_spread
     trace.env["replica_statistics"] = collections.OrderedDict(
         (n, [c.tolist() for c in values]) for n, values in copies.items())
     for key, of in (("saved_minus_mean", saved),
@@ -215,9 +266,15 @@ def record(name):
     return trace
 
 
-def main():
-    import tensorflow as tf  # deferred: a worker imports it before TF setup
-    for name in WORKLOADS:
+def main(argv=None):
+    import argparse
+    import tensorflow as tf
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workload", action="append", choices=WORKLOADS,
+                        help="record only this workload (repeatable; default:"
+                        " all of %s)" % ", ".join(WORKLOADS))
+    args = parser.parse_args(argv)
+    for name in args.workload or WORKLOADS:
         trace = record(name)
         trace.save(path(name))
         env = trace.env
