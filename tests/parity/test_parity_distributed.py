@@ -5,11 +5,14 @@ custom loop on sgd_l2 and momentum_l1_l2 for the full 5 epochs (final
 weights against the golden traces), fit and the exact Adam for 1 epoch (to
 stay within the suite's time budget; ``compat-reg parity run --strategy``
 runs them all in full), the unscaled-penalty port for 1 epoch, and the
-conv nets (batch norm, dropout) for 1 epoch (``CONVNET_JOBS``).
+conv nets (batch norm, dropout) for 1 epoch (``CONVNET_JOBS``), among them
+the two that resume mid-schedule from a TF 1.15 checkpoint with the
+optimizer's state, on both backends under both strategies.
 Truth: the golden TF 1.15 traces, TF 1.15's own run of the conv nets under
 MirroredStrategy, the one-device backends of this process, and arithmetic
-(the replica factor, Adam's float32 beta powers). After every
-test no worker started by this process may be alive.
+(the replica factor, Adam's float32 beta powers, from the checkpoint's
+where a run resumes). After every test no worker started by this process
+may be alive.
 """
 
 import os
@@ -23,6 +26,7 @@ import pytest
 
 from compat_reg.parity import (distributed, measure, registry, runner,
                                tolerances, trace, workloads)
+from compat_reg.parity.tf1_checkpoints import make_convnet_replicas
 
 REASON = distributed.unavailable_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -52,12 +56,16 @@ def _one_epoch(name):
 # The conv nets (batch norm, dropout) under each strategy, in full (88 and
 # 44 steps), against TF 1.15's own run under MirroredStrategy: both
 # workloads and both backends, split over the two launches to keep the
-# suite's time small.
+# suite's time small; the workloads that resume (44 steps each from the
+# checkpoint, optimizer state included) on both backends in both.
+RESUME_JOBS = tuple((name, backend)
+                    for name in make_convnet_replicas.RESUMING
+                    for backend in registry.STRATEGY_BACKENDS)
 CONVNET_JOBS = {
     "mirrored": (("convnet_bn", "tf2-keras"),
-                 ("convnet_from_checkpoint", "tf2-fit")),
+                 ("convnet_from_checkpoint", "tf2-fit")) + RESUME_JOBS,
     "multiworker": (("convnet_from_checkpoint", "tf2-keras"),
-                    ("convnet_from_checkpoint", "tf2-fit")),
+                    ("convnet_from_checkpoint", "tf2-fit")) + RESUME_JOBS,
 }
 
 
@@ -319,6 +327,40 @@ def test_convnet_matches_tf1_under_the_strategy(runs, strategy, name, backend):
     one_device = measure.measure(got, _one_device(runs, name, "tf1-graph"))
     assert not one_device.ok
     assert one_device.max_curve > tolerances.CURVE_EXACT
+
+
+@pytest.mark.parametrize("strategy,backend", [
+    (s, b) for s in STRATEGIES for b in registry.STRATEGY_BACKENDS])
+def test_resumed_adam_goes_on_from_the_checkpoints_beta_powers(strategy,
+                                                                backend):
+    """Under the strategy, load_tf1_checkpoint(optimizer=) in its scope
+    gave the exact Adam TF1's beta powers, and they advance once per step
+    from there (TF1: ``beta_power *= beta`` in float32), not once per
+    replica and not from the start."""
+    import tensorflow as tf
+    from compat_reg.parity import resume
+    name = "resume_adam"
+    run = strategy_run(strategy)
+    label = _label(strategy, backend)
+    if backend == "tf2-fit" and strategy == "multiworker" and (
+            MULTIWORKER_FIT == "raises"):
+        assert run.failed[(name, label)]["error"].startswith("ValueError")
+        return
+    got = run.traces[name][label]
+    work = _full(name)
+    reader = tf.train.load_checkpoint(resume.checkpoint(work.config))
+    want = [np.float32(reader.get_tensor(k))
+            for k in ("beta1_power", "beta2_power")]
+    beta1, beta2 = np.float32(0.9), np.float32(0.999)
+    fresh = [beta1, beta2]  # what a run not resumed would start from
+    assert got.env["optimizer_steps"] == 44
+    for _ in range(got.env["optimizer_steps"]):
+        want = [np.float32(want[0] * beta1), np.float32(want[1] * beta2)]
+        fresh = [np.float32(fresh[0] * beta1), np.float32(fresh[1] * beta2)]
+    assert want[0] != fresh[0] and want[1] != fresh[1]
+    if backend == "tf2-fit" and not _fit_expected_exact(strategy):
+        return  # fit's own step is off there (see test_fit_under_strategy)
+    assert got.env["adam_beta_powers"] == [float(w) for w in want]
 
 
 # -- processes: failures, kills, time limits, ports -----------------------------

@@ -98,3 +98,25 @@ def test_run_refuses_an_unknown_strategy():
     with pytest.raises(ValueError) as caught:
         runner.run_workloads([], strategies=["tpu"])
     assert "unknown strategy 'tpu'" in str(caught.value)
+
+
+def test_every_registered_workload_has_a_reference_under_a_strategy():
+    """``parity run --strategy all`` trains every registered workload: an
+    MLP against its one-device reference, a conv net against TF 1.15's own
+    run under MirroredStrategy (``make_convnet_replicas``); a conv net
+    without that recording is refused with the reason."""
+    from compat_reg.parity import distributed, models, workloads
+    conv = []
+    for name in registry.WORKLOADS:
+        work = workloads.builtin(name)
+        assert distributed.unsupported(work) is None, name
+        if models.kind(work.config) != "mlp":
+            conv.append(name)
+            assert distributed.reference(work).workload["name"] == name
+    assert "resume_momentum" in conv and "resume_adam" in conv
+    unrecorded = workloads.builtin("resume_adam")
+    unrecorded.name = "a_teams_convnet"
+    reason = distributed.unsupported(unrecorded)
+    assert reason.startswith("a_teams_convnet: --strategy proves a conv net")
+    with pytest.raises(ValueError):
+        distributed.reference(unrecorded)

@@ -2,7 +2,9 @@
 (compat_reg/parity/tf1_checkpoints/make_convnet_replicas.py), checked
 against numpy: each replica normalised its own half of the global batch, and
 the moving statistics TF1 saved are the mean of the replicas' own copies.
-Needs no strategy (runs on every env); the ports under one are proved in
+The workloads that resume (resume_momentum, resume_adam) started there from
+their one-device TF 1.15 checkpoint, optimizer state included. Needs no
+strategy (runs on every env); the ports under one are proved in
 test_parity_distributed.py."""
 
 import numpy as np
@@ -29,7 +31,10 @@ def _step0_data_loss(work, groups):
     x = work.data.x_train[rows].astype(np.float64).reshape(
         -1, height, width, channels)
     y = work.data.y_train[rows]
-    mask = models.dropout_masks(config, work.batch_order)[0, 0]
+    masks = models.dropout_masks(config, work.batch_order)
+    units = height * width * config["filters"]
+    mask = (np.ones((len(rows), units)) if masks is None  # no dropout
+            else masks[0, 0])
     kernel = weights["conv1/weights"].astype(np.float64)
     size = kernel.shape[0]
     pad = size // 2                                        # SAME
@@ -101,3 +106,29 @@ def test_the_recorded_reference_is_the_workloads(name):
                                             for e in work.batch_order]
     assert len(recorded.curves["total_loss"]) == work.batch_order.shape[0] * (
         work.batch_order.shape[1])
+
+
+@pytest.mark.parametrize("name", make_convnet_replicas.RESUMING)
+def test_a_resumed_reference_restored_every_replicas_state(name):
+    """TF1's Saver restored the checkpoint the one-device run resumes from
+    into every replica's copy of every variable (model, Momentum slots or
+    Adam's m, v and beta powers, global_step), and the replicas stayed in
+    sync from there: ``global_step`` went on from the checkpoint's, once
+    per step."""
+    import tensorflow as tf
+    from compat_reg.parity import resume
+    work = workloads.builtin(name)
+    env = _reference(name).env
+    reader = tf.train.load_checkpoint(resume.checkpoint(work.config))
+    saved = reader.get_variable_to_shape_map()
+    slots = [n for n in saved if n not in work.variable_names()
+             and n != "global_step"]
+    assert len(slots) >= 5  # the optimizer's state was there to restore
+    steps = work.batch_order.shape[0] * work.batch_order.shape[1]
+    before = int(reader.get_tensor("global_step"))
+    assert env["resumed_at_global_step"] == before
+    assert env["ended_at_global_step"] == before + steps
+    boundaries = work.config["schedule"]["boundaries"]
+    assert boundaries[0] < before < boundaries[-1] < before + steps
+    assert env["restored_minus_saved"] == 0.0
+    assert env["mirrored_spread"] == 0.0
