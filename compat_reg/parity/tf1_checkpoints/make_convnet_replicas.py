@@ -32,6 +32,7 @@ records, per moving statistic, each replica's own copy at the end
 
 from __future__ import absolute_import, division, print_function
 
+import argparse
 import collections
 import os
 import shutil
@@ -224,11 +225,9 @@ def record(name):
                     per_epoch[key].append(value)
             read = dict(zip(names, sess.run(model_variables)))
             ended_at = int(sess.run(step))
-            copies = collections.OrderedDict(
-                (n, [sess.run(c) for c in
-                     strategy.experimental_local_results(v)])
-                for n, v in zip(names, model_variables)
-                if n.rsplit("/", 1)[-1] in models.MOVING)
+            copies = _copies(sess, strategy, [
+                by_name[n] for n in names
+                if n.rsplit("/", 1)[-1] in models.MOVING])
             hparams = trace_mod.optimizer_hparams(optimizer, spec.kind)
             # the mirrored variables (weights, slots, global_step): every
             # replica's copy equal to replica 0's
@@ -267,7 +266,6 @@ def record(name):
 
 
 def main(argv=None):
-    import argparse
     import tensorflow as tf
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workload", action="append", choices=WORKLOADS,
