@@ -95,6 +95,8 @@ WORKLOADS = collections.OrderedDict([
                 values=[0.004, 0.002, 0.0005])))),
 ])
 GOLDEN_CASES = tuple(n for n, w in WORKLOADS.items() if w.base is None)
+# the workloads that resume from a TF 1.15 checkpoint with the optimizer's state
+RESUMING = tuple(n for n, w in WORKLOADS.items() if (w.changes or {}).get("resume") is True)
 
 # ---------------------------------------------------------------------------
 # Backends and strategies

@@ -26,7 +26,6 @@ import pytest
 
 from compat_reg.parity import (distributed, measure, registry, runner,
                                tolerances, trace, workloads)
-from compat_reg.parity.tf1_checkpoints import make_convnet_replicas
 
 REASON = distributed.unavailable_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -59,7 +58,7 @@ def _one_epoch(name):
 # suite's time small; the workloads that resume (44 steps each from the
 # checkpoint, optimizer state included) on both backends in both.
 RESUME_JOBS = tuple((name, backend)
-                    for name in make_convnet_replicas.RESUMING
+                    for name in registry.RESUMING
                     for backend in registry.STRATEGY_BACKENDS)
 CONVNET_JOBS = {
     "mirrored": (("convnet_bn", "tf2-keras"),

@@ -10,7 +10,7 @@ test_parity_distributed.py."""
 import numpy as np
 import pytest
 
-from compat_reg.parity import distributed, models, tolerances, trace, workloads
+from compat_reg.parity import distributed, models, registry, tolerances, trace, workloads
 from compat_reg.parity.tf1_checkpoints import make_convnet_replicas
 
 NAMES = make_convnet_replicas.WORKLOADS
@@ -108,7 +108,7 @@ def test_the_recorded_reference_is_the_workloads(name):
         work.batch_order.shape[1])
 
 
-@pytest.mark.parametrize("name", make_convnet_replicas.RESUMING)
+@pytest.mark.parametrize("name", registry.RESUMING)
 def test_a_resumed_reference_restored_every_replicas_state(name):
     """TF1's Saver restored the checkpoint the one-device run resumes from
     into every replica's copy of every variable (model, Momentum slots or

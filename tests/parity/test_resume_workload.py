@@ -19,10 +19,9 @@ import pytest
 from compat_reg import _compat
 from compat_reg.parity import backends, cli, registry, resume, workloads
 from compat_reg.parity import tolerances as tol
-from compat_reg.parity.tf1_checkpoints import make_resume_workload
 from parity_helpers import require
 
-NAMES = make_resume_workload.resuming()
+NAMES = registry.RESUMING
 CASES = [(n, b) for n in NAMES for b in registry.BACKENDS]
 CURVES = ("data_loss", "reg_loss", "total_loss")
 

@@ -38,14 +38,16 @@ import os
 import shutil
 import tempfile
 
-from compat_reg.parity.tf1_checkpoints import make_resume_workload
+import numpy as np
+
+from compat_reg.parity import determinism, models, ports, registry, workloads
+from compat_reg.parity import trace as trace_mod
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDER = os.path.join(HERE, "convnet_replicas")
 # the conv nets trained from their initial weights, then those that resume
 # from a TF 1.15 checkpoint with the optimizer's state (the registry's)
-RESUMING = tuple(make_resume_workload.resuming())
-WORKLOADS = ("convnet_bn", "convnet_from_checkpoint") + RESUMING
+WORKLOADS = ("convnet_bn", "convnet_from_checkpoint") + registry.RESUMING
 REPLICAS = 2
 BACKEND = "mirrored:tf1-graph"
 
@@ -58,7 +60,7 @@ def path(name):
 def _layers_batch_norm(config):
     """``(net, training) -> net``: TF1's ``tf.layers.batch_normalization``
     with the workload's decay and epsilon, named as slim names it."""
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
     norm = config["batch_norm"]
 
     def batch_norm(net, training):
@@ -70,7 +72,7 @@ def _layers_batch_norm(config):
 
 def _saved(prefix, names):
     """``OrderedDict`` name -> the value the checkpoint at ``prefix`` holds."""
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
     reader = tf.train.load_checkpoint(prefix)
     return collections.OrderedDict((n, reader.get_tensor(n)) for n in names)
 
@@ -87,7 +89,6 @@ def _copies(sess, strategy, variables):
 def _views(copies):
     """Of each moving statistic's replica copies: their mean and replica
     0's."""
-    import numpy as np
     return {"mean": dict((n, np.mean(c, axis=0)) for n, c in copies.items()),
             "replica0": dict((n, c[0]) for n, c in copies.items())}
 
@@ -96,8 +97,8 @@ def _evaluator(build, data, names):
     """``evaluate(values) -> (test loss, test accuracy, train accuracy)`` of
     the model's inference tower on one device, its variables set to
     ``values`` (name -> array); ``evaluate.keys`` names them."""
-    import tensorflow as tf
-    from compat_reg.parity import evaluation
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
+    from compat_reg.parity import evaluation  # deferred: a worker imports it before TF setup
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default():
@@ -124,12 +125,10 @@ def _evaluator(build, data, names):
 def record(name):
     """Train workload ``name`` under MirroredStrategy on TF1; returns its
     Trace."""
-    import numpy as np
-    import tensorflow as tf
-    from compat_reg import optimizers
-    from compat_reg.parity import (backends, determinism, evaluation, models,
-                                   ports, resume, workloads)
-    from compat_reg.parity import trace as trace_mod
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
+    from compat_reg import optimizers  # deferred: a worker imports it before TF setup
+    from compat_reg.parity import (  # deferred: a worker imports it before TF setup
+        backends, evaluation, resume)
     v1 = tf.compat.v1
     work = workloads.builtin(name)
     config, spec = work.config, work.optimizer_spec
@@ -266,7 +265,7 @@ def record(name):
 
 
 def main(argv=None):
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: a worker imports it before TF setup
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workload", action="append", choices=WORKLOADS,
                         help="record only this workload (repeatable; default:"

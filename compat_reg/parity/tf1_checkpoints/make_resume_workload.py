@@ -47,12 +47,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BEFORE = 30
 
 
-def resuming():
-    """The names of the workloads that resume, from the registry."""
-    return [name for name, entry in registry.WORKLOADS.items()
-            if (entry.changes or {}).get("resume") is True]
-
-
 def write(name):
     entry = registry.WORKLOADS[name]
     base = workloads.builtin(entry.base)
@@ -104,7 +98,7 @@ def write(name):
 
 def main():
     assert tf.__version__.startswith("1.15"), "run this with TF 1.15"
-    for name in resuming():
+    for name in registry.RESUMING:
         write(name)
 
 
