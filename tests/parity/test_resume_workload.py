@@ -52,7 +52,7 @@ def relative(a, b):
 
 
 def test_the_resumed_workloads_are_registered():
-    assert NAMES == ["resume_momentum", "resume_adam"]
+    assert NAMES == ("resume_momentum", "resume_adam")
     kinds = set(workloads.builtin(n).optimizer_spec.kind for n in NAMES)
     assert kinds == {"momentum", "adam"}
 
