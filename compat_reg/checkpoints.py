@@ -490,17 +490,22 @@ def _optimizer_kind(optimizer):
     """``(spec, native)``: the ``OPTIMIZER_STATE`` kind of ``optimizer`` and
     whether it is Keras' own ``SGD``/``Adam`` rather than compat_reg's (or
     TF1's) class; ``(None, False)`` for any other optimizer."""
-    train, portable = _compat.v1.train, optimizers.portable
+    # The kernel classes by their modules: on Keras 3's JAX/torch the public
+    # names are portable's, and a kernel optimizer must still be recognised
+    # (to be refused with BackendError, not called unknown).
+    train, portable, kernels = (_compat.v1.train, optimizers.portable,
+                                optimizers.kernels)
+    keras_decay = optimizers.weight_decay_keras
     decoupled = isinstance(optimizer, (
-        optimizers.AdamW, optimizers.MomentumW, portable.AdamW,
+        keras_decay.AdamW, keras_decay.MomentumW, portable.AdamW,
         portable.MomentumW)) or any(
             c.__name__ == "DecoupledWeightDecayExtension"
             for c in type(optimizer).__mro__)
     for spec, classes in (
-            ("adam", (optimizers.Adam, portable.Adam, train.AdamOptimizer)),
-            ("momentum", (optimizers.Momentum, portable.Momentum,
+            ("adam", (kernels.Adam, portable.Adam, train.AdamOptimizer)),
+            ("momentum", (kernels.Momentum, portable.Momentum,
                           train.MomentumOptimizer)),
-            ("sgd", (optimizers.GradientDescent, portable.GradientDescent,
+            ("sgd", (kernels.GradientDescent, portable.GradientDescent,
                      train.GradientDescentOptimizer))):
         if isinstance(optimizer, classes):
             return spec + ("w" if decoupled and spec != "sgd" else ""), False
