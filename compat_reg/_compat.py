@@ -197,6 +197,21 @@ def _release(version):
         return None
 
 
+# The TF release the golden traces were recorded on (../shared/golden/README).
+GOLDEN_RELEASE = (1, 15)
+
+
+def earlier_tf1_release(version):
+    """Whether a trace's TF version string is a TF 1.x before the golden
+    traces' 1.15 (which differ from it by their own release differences).
+
+    >>> [earlier_tf1_release(v) for v in ("1.6.0", "1.15.5", "2.21.0", None)]
+    [True, False, False, False]
+    """
+    release = _release(version)
+    return release is not None and release[0] == 1 and release < GOLDEN_RELEASE
+
+
 LEGACY_KERAS_REQUESTED = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in (
     "1", "true", "yes")
 

@@ -192,10 +192,13 @@ def _train(model, data, batch_order, tracked, step):
 # Bounds (tolerances.BACKEND_*)
 # ---------------------------------------------------------------------------
 
-# The golden workloads whose curves are chaotic: one float32 ulp on half the
-# initial weights moves sgd_l2 between 2e-7 and 5.7e-5 on TF and JAX alike
-# (tolerances.py): they keep the TF backend's exact bounds.
-CHAOTIC = ("sgd_l2",)
+# The workloads whose runs are chaotic: one float32 ulp on half the initial
+# weights moves TF's own run past the backend weight bounds, as a ReLU unit
+# near its threshold trains or not (sgd_l2: curves 5.7e-5, weights 1.1e-3;
+# adam_exp_decay: 3.75e-6 and 5.85e-4, dense_1's unit 224), so a backend's
+# other summation order lands on either side: they keep the TF backend's
+# exact bounds. test_chaotic_means_one_ulp_moves_the_weights measures it.
+CHAOTIC = ("sgd_l2", "adam_exp_decay")
 ADAM_KINDS = ("adam", "adamw")
 
 
@@ -217,10 +220,15 @@ def bounds(candidate, reference, optimizers):
     workloads keep ``CURVE_EXACT`` / ``WEIGHTS_EXACT``, Adam ones
     ``BACKEND_ADAM_*``, the others ``BACKEND_CURVE`` / ``BACKEND_WEIGHTS``;
     the curve of a run against another Keras 3 backend's run of the same
-    workload (TF's included) ``BACKEND_VS_BACKEND``, none looser."""
+    workload (TF's included) ``BACKEND_VS_BACKEND``, none looser. Against a
+    TF 1.x before 1.15 (not what the bounds were set against), None."""
     pair = (candidate, reference)
     if optimizers != "exact" or all(
             keras_backend(t) == "tensorflow" for t in pair):
+        return None
+    if any(_compat.earlier_tf1_release(t.env.get("tensorflow")) for t in pair):
+        # the bounds are against TF 1.15; TF 1.4 - 1.14 are themselves up to
+        # 2.5e-6 from it (tf16's Adam runs): TF's bounds, as between TF envs
         return None
     workload = candidate.workload
     if workload.get("name") in CHAOTIC:
