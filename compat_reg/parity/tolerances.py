@@ -78,15 +78,19 @@ def weights_bound(optimizers):
 # Keras 3 on JAX and PyTorch (issue 29), compat_reg's regularizers and its
 # keras.ops TF1 optimizers (compat_reg.optimizers.portable), against real TF
 # 1.15 over all steps (benchmarks/keras3_backends.py). None is looser than
-# TF's: SGD/momentum runs that are not chaotic, curves and weights; sgd_l2
-# (chaotic: one float32 ulp on half the initial weights moves it between 2e-7
-# and 5.7e-5 on TF and JAX alike) keeps CURVE_EXACT / WEIGHTS_EXACT. Keras'
-# own SGD/momentum measured 6.8e-7..9.0e-7 there. float64 workloads on JAX
-# need ``jax_enable_x64`` (else JAX holds float32).
+# TF's: SGD/momentum runs that are not chaotic, curves and weights; the
+# chaotic ones (keras_backends.CHAOTIC: one float32 ulp on half the initial
+# weights moves TF's own run past these, sgd_l2 between 2e-7 and 5.7e-5)
+# keep CURVE_EXACT / WEIGHTS_EXACT. Keras' own SGD/momentum measured
+# 6.8e-7..9.0e-7 there. float64 workloads on JAX need ``jax_enable_x64``
+# (else JAX holds float32).
 BACKEND_CURVE = 1e-6
 BACKEND_WEIGHTS = 1e-5
 # TF1-exact Adam, 220 steps (measured 2.7e-6 on every backend, issue 29).
 BACKEND_ADAM_CURVE = 3e-6
 BACKEND_ADAM_WEIGHTS = 1e-4
-# One backend's run against another's, same workload, exact optimizers.
+# One backend's run against another's, same workload, exact optimizers
+# (issue 29). Missed on an AVX-512 EPYC by sgd_none, adamw and
+# momentum_l1_l2 (4.2e-7..1.26e-6), below what one ulp on half the initial
+# weights does to them on TF itself (README, "Keras 3 on JAX and PyTorch").
 BACKEND_VS_BACKEND = 4e-7
