@@ -444,6 +444,26 @@ FIT_LOGS_RUNNING_MEAN = not (KERAS_FLAVOUR == "keras2-builtin"
                              and TF_VERSION < (2, 2))
 
 
+# Whether a Keras layer takes a plain function as a weight's regularizer
+# (TF1's ``lambda w: ...``): Keras 2, tf_keras and Keras 3.0 and >= 3.15 do;
+# Keras 3.1 - 3.14's variable ``regularizer`` setter raises ValueError
+# unless it is a ``keras.regularizers.Regularizer`` (keras-team/keras#22221,
+# fixed in 3.15 by #22795; measured on 3.0.5, 3.1.1 - 3.14.0, 3.15.0).
+# compat_reg's drop-ins are Regularizer objects; ``sum_regularizer([fn])``
+# makes one of a plain function.
+KERAS_CALLABLE_REGULARIZERS = not (
+    KERAS3 and (3, 1) <= _major_minor(KERAS_VERSION) < (3, 15))
+
+
+def train_on_batch_loss(model, x, y):
+    """``model.train_on_batch(x, y)``'s loss for that step alone. Keras 3.0 -
+    3.14 return the running mean over every call since the metrics were last
+    reset (keras-team/keras#22617, fixed in 3.15; measured on 3.0.5 - 3.14.0),
+    so the metrics are reset before the step, on every Keras."""
+    model.reset_metrics()
+    return model.train_on_batch(x, y, return_dict=True)["loss"]
+
+
 # What one ``model.fit`` step under ``MirroredStrategy`` does against one
 # device (measured with 2 replicas by the guide's distribution block, per env):
 # "exact"; "data-loss-drift" on Keras 3.3-3.4 (the data loss's gradient is

@@ -88,7 +88,7 @@ def test_resume_continues_tf1s_curve(run):
     ref, arrays, model, optimizer, _ = _resumed(run)
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(
         from_logits=True), **_compat.compile_without_xla())
-    curve = np.array([model.train_on_batch(x, y) for x, y in zip(
+    curve = np.array([_compat.train_on_batch_loss(model, x, y) for x, y in zip(
         arrays["x"], arrays["y"])], np.float64)
     want = np.array(ref["losses_after"])
     assert len(curve) == len(want) == make_resume.AFTER

@@ -64,6 +64,10 @@ KINDS = {
         lambda s, w, n: None if n.endswith("bias") else 2 * _l2(s, w)),
     "none": (lambda s: None, lambda s, w, n: None),
 }
+# TF1's plain-function regularizers: Keras 3.1 - 3.14 refuse them on a layer
+# (_compat.KERAS_CALLABLE_REGULARIZERS); there the cases wrap them as the
+# guide says, in compat_reg.sum_regularizer([fn]), and expect the same sums.
+PLAIN_FUNCTIONS = ("lambda", "lambda_none_for_bias")
 MODEL_SHAPES = ("sequential", "functional", "nested", "subclassed", "custom_layer")
 SCOPES = ("", "encoder", "decoder", "encoder/", "decoder/kernel", "inner", "nope")
 
@@ -118,6 +122,8 @@ def _layers(kind, custom=False):
     layers = []
     for name in ("encoder", "decoder"):
         reg = make(SCALE[name])
+        if kind in PLAIN_FUNCTIONS and not _compat.KERAS_CALLABLE_REGULARIZERS:
+            reg = compat_reg.sum_regularizer([reg])
         units = SHAPES[name][1]
         if custom:
             layers.append(_custom_dense_class()(units, reg, name=name))
@@ -184,8 +190,12 @@ def test_bridge_scopes(kind, shape):
 
 def _keras_raises_on_none(kind):
     """Keras 3 keeps a plain regularizer's None in ``losses`` (and ``fit``
-    raises on it): an upstream limit, loud, not a silent zero."""
-    return kind == "lambda_none_for_bias" and not _compat.KERAS_DROPS_NONE_PENALTIES
+    raises on it): an upstream limit, loud, not a silent zero. Wrapped in
+    ``sum_regularizer`` (where Keras refuses the plain function) the None is
+    contrib's sum of nothing, which compat_reg gives a Keras 3 variable as
+    a zero."""
+    return (kind == "lambda_none_for_bias" and _compat.KERAS_CALLABLE_REGULARIZERS
+            and not _compat.KERAS_DROPS_NONE_PENALTIES)
 
 
 @eager_only
@@ -290,3 +300,19 @@ def test_graph_collection(kind, route):
         ours, theirs = got
         assert ours == theirs
         _close(ours, want or 0.0)
+
+
+@eager_only
+@pytest.mark.parametrize("kind", PLAIN_FUNCTIONS)
+def test_plain_function_regularizer_on_this_keras(kind):
+    """A layer given TF1's plain function builds where
+    ``KERAS_CALLABLE_REGULARIZERS`` says so and raises Keras' ValueError
+    where it does not (Keras 3.1 - 3.14), never a silent loss."""
+    keras = _compat.keras
+    layer = keras.layers.Dense(2, kernel_regularizer=KINDS[kind][0](0.01))
+    if _compat.KERAS_CALLABLE_REGULARIZERS:
+        layer(tf.zeros((1, 3)))
+        assert len(layer.losses) == 1
+    else:
+        with pytest.raises(ValueError, match="regularizer"):
+            layer(tf.zeros((1, 3)))

@@ -164,8 +164,7 @@ def train_fit(model, variables, data, batch_order, optimizer,
     def step(xb, yb):
         data_loss = loss_fn(yb, model(xb, training=False))
         penalty = evaluation.model_regularization_loss(model)
-        logs = model.train_on_batch(xb, yb, return_dict=True)
-        return data_loss, penalty, logs["loss"]
+        return data_loss, penalty, _compat.train_on_batch_loss(model, xb, yb)
 
     return _train(model, data, batch_order, tracked or variables, step)
 
