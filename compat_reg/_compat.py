@@ -455,6 +455,15 @@ KERAS_CALLABLE_REGULARIZERS = not (
     KERAS3 and (3, 1) <= _major_minor(KERAS_VERSION) < (3, 15))
 
 
+# Whether Keras makes a Sequential whose first layer is an unbuilt
+# Sequential (TF1 code ported with a nested ``Sequential([...], name=
+# "inner")``): not Keras 3.5, whose Sequential asks the inner model for its
+# ``input_shape``, which raises ValueError there (measured: 3.4.1 and 3.6.0
+# make it, 3.5.0 raises). Give the inner model its ``keras.Input``.
+KERAS_NESTS_UNBUILT_SEQUENTIAL = not (
+    KERAS3 and _major_minor(KERAS_VERSION) == (3, 5))
+
+
 def train_on_batch_loss(model, x, y):
     """``model.train_on_batch(x, y)``'s loss for that step alone. Keras 3.0 -
     3.14 return the running mean over every call since the metrics were last
@@ -898,6 +907,16 @@ OPTIMIZER_SUMS_REPLICA_GRADIENTS = not (
 # statistics under a strategy are replica 0's copy, not the replicas' mean
 # that TF1 saved (compat_reg.parity.models).
 LAYER_WEIGHT_AGGREGATION = not (KERAS3 and _major_minor(KERAS_VERSION) < (3, 2))
+
+# Whether a strategy honours that aggregation: Keras 2 and tf_keras (TF
+# variables), and Keras >= 3.7, whose TensorFlow backend passes it on to the
+# tf.Variable. Keras 3.2 - 3.6 take the argument and drop it (read in their
+# keras/src/backend/tensorflow/core.py): under a strategy each replica keeps
+# its own copy of a batch norm's moving statistics and replica 0's is read
+# (measured on 3.3.3: convnet_bn's final weights 1.8e-2 from TF1's run under
+# MirroredStrategy, the workers' copies apart under MultiWorker).
+STRATEGY_AGGREGATES_KERAS_WEIGHTS = not (
+    KERAS3 and _major_minor(KERAS_VERSION) < (3, 7))
 
 # ``MIRRORED_FIT`` is what ``fit`` does with Keras' own optimizers. With
 # compat_reg.optimizers, which sum the replicas' gradients themselves where

@@ -28,7 +28,8 @@ name="inner")])``
 ========================================  ==================================
 
 >>> keras = _compat.keras
->>> inner = keras.Sequential([keras.layers.Dense(2, name="encoder")], name="inner")
+>>> inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="encoder")],
+...                          name="inner")
 >>> model = keras.Sequential([inner, keras.layers.Dense(1, name="head")])
 >>> model.build((None, 3))
 >>> [name for name, _, _ in tf1_weights(model)]

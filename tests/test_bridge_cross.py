@@ -142,7 +142,10 @@ def _model(shape, kind):
         inputs = keras.Input((3,))
         model = keras.Model(inputs, dec(enc(inputs)))
     elif shape == "nested":
-        model = keras.Sequential([keras.Sequential([enc, dec], name="inner")])
+        # the inner model built by its Input: Keras 3.5 cannot nest an
+        # unbuilt Sequential first (_compat.KERAS_NESTS_UNBUILT_SEQUENTIAL)
+        model = keras.Sequential([keras.Sequential([keras.Input((3,)), enc, dec],
+                                                   name="inner")])
     else:
         class Net(keras.Model):
             def __init__(self):

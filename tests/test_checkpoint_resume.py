@@ -357,8 +357,12 @@ def warm_port(model):
     if deeper:
         layers += [k.layers.ReLU(), k.layers.Dense(16, name="dense_2")]
     if scope is not None:
+        # the innermost model built by its Input: Keras 3.5 cannot nest an
+        # unbuilt Sequential first (_compat.KERAS_NESTS_UNBUILT_SEQUENTIAL)
+        inputs = [k.Input((make_warm_start.FEATURES,))]
         for name in reversed(scope.split("/")):
-            layers = [k.Sequential(layers, name=name)]
+            layers = [k.Sequential(inputs + layers, name=name)]
+            inputs = []
     if head is not None:
         layers += [k.layers.ReLU(), k.layers.Dense(classes, name=head)]
     return k.Sequential([k.Input((make_warm_start.FEATURES,))] + layers)

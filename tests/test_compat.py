@@ -47,6 +47,32 @@ def test_layer_weight_aggregation_is_what_add_weight_takes():
     assert _compat.LAYER_WEIGHT_AGGREGATION == ("aggregation" in params)
 
 
+@pytest.mark.skipif(not (_compat.KERAS_TF2_API and _compat.TF_BACKEND
+                         and _compat.LAYER_WEIGHT_AGGREGATION),
+                    reason="a Keras weight on TF that takes an aggregation")
+def test_strategy_aggregates_keras_weights_is_what_the_tf_variable_holds():
+    # the tf.Variable under a weight made with aggregation "mean" keeps it on
+    # Keras 2, tf_keras and Keras >= 3.7; Keras 3.2-3.6 drop it
+    layer = _compat.keras.layers.Layer()
+    weight = layer.add_weight(
+        name="w", shape=(), trainable=False,
+        aggregation="mean" if _compat.KERAS3 else tf.VariableAggregation.MEAN)
+    variable = weight.value if _compat.KERAS3 else weight
+    assert _compat.STRATEGY_AGGREGATES_KERAS_WEIGHTS == (
+        variable.aggregation == tf.VariableAggregation.MEAN)
+
+
+@pytest.mark.skipif(not _compat.KERAS_TF2_API, reason="TF 1.4-1.13's tf.keras: no ports")
+def test_nests_unbuilt_sequential_is_what_keras_does():
+    keras = _compat.keras
+    inner = keras.Sequential([keras.layers.Dense(2)], name="inner")
+    if _compat.KERAS_NESTS_UNBUILT_SEQUENTIAL:
+        keras.Sequential([inner, keras.layers.Dense(1)])
+    else:
+        with pytest.raises(ValueError, match="no defined input shape"):
+            keras.Sequential([inner, keras.layers.Dense(1)])
+
+
 def _probes(path):
     """``hasattr(tf..., "name")`` / ``getattr(keras..., "name", default)``:
     capability probes of TensorFlow or Keras, which are version questions."""

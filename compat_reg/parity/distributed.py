@@ -471,9 +471,22 @@ def job_label(entry, default_port="correct"):
 def unsupported(workload):
     """Why ``workload`` cannot be proved under a strategy here, or None. A
     conv net is measured against TF 1.15's own run of it under a strategy
-    (``reference``): only those ``make_convnet_replicas`` records have one."""
-    if models.kind(workload.config) == "mlp" or os.path.exists(
-            make_convnet_replicas.path(workload.name)):
+    (``reference``): only those ``make_convnet_replicas`` records have one,
+    and only a Keras whose strategy averages the batch norm's moving
+    statistics as TF1 saved them (``STRATEGY_AGGREGATES_KERAS_WEIGHTS``)."""
+    from compat_reg import _compat  # deferred: a worker imports it before TF setup
+    if models.kind(workload.config) == "mlp":
+        return None
+    if workload.config.get("batch_norm") and (
+            not _compat.STRATEGY_AGGREGATES_KERAS_WEIGHTS):
+        return ("%s: Keras %s's TensorFlow variables drop a weight's "
+                "aggregation (compat_reg._compat."
+                "STRATEGY_AGGREGATES_KERAS_WEIGHTS = False; Keras 3.0-3.6), so"
+                " under a strategy its batch norm's moving statistics stay "
+                "per replica, where TF1 saved their mean: use Keras >= 3.7 or"
+                " tf_keras (TF_USE_LEGACY_KERAS=1)" % (
+                    workload.name, _compat.KERAS_VERSION))
+    if os.path.exists(make_convnet_replicas.path(workload.name)):
         return None
     return ("%s: --strategy proves a conv net against TF 1.15's own run of it"
             " under MirroredStrategy (batch norm per replica), and %s records"
