@@ -475,10 +475,8 @@ def unsupported(workload):
     and only a Keras whose strategy averages the batch norm's moving
     statistics as TF1 saved them (``STRATEGY_AGGREGATES_KERAS_WEIGHTS``)."""
     from compat_reg import _compat  # deferred: a worker imports it before TF setup
-    if models.kind(workload.config) == "mlp":
-        return None
-    if workload.config.get("batch_norm") and (
-            not _compat.STRATEGY_AGGREGATES_KERAS_WEIGHTS):
+    if models.kind(workload.config) != "mlp" and workload.config.get(
+            "batch_norm") and not _compat.STRATEGY_AGGREGATES_KERAS_WEIGHTS:
         return ("%s: Keras %s's TensorFlow variables drop a weight's "
                 "aggregation (compat_reg._compat."
                 "STRATEGY_AGGREGATES_KERAS_WEIGHTS = False; Keras 3.0-3.6), so"
@@ -486,7 +484,14 @@ def unsupported(workload):
                 "per replica, where TF1 saved their mean: use Keras >= 3.7 or"
                 " tf_keras (TF_USE_LEGACY_KERAS=1)" % (
                     workload.name, _compat.KERAS_VERSION))
-    if os.path.exists(make_convnet_replicas.path(workload.name)):
+    return _unrecorded(workload)
+
+
+def _unrecorded(workload):
+    """Why a conv net has no reference under a strategy (no
+    ``make_convnet_replicas`` record of it), or None."""
+    if models.kind(workload.config) == "mlp" or os.path.exists(
+            make_convnet_replicas.path(workload.name)):
         return None
     return ("%s: --strategy proves a conv net against TF 1.15's own run of it"
             " under MirroredStrategy (batch norm per replica), and %s records"
@@ -501,8 +506,9 @@ def reference(workload):
     reference holds), else TF 1.15's own run of it under MirroredStrategy
     (2 replicas, ``tf1_checkpoints/make_convnet_replicas.py``): with batch
     norm each replica normalises its own rows, which one device never
-    does. ``ValueError`` where there is none (``unsupported``)."""
-    reason = unsupported(workload)
+    does. ``ValueError`` where there is none, whatever this Keras can
+    train (``unsupported`` says that)."""
+    reason = _unrecorded(workload)
     if reason:
         raise ValueError(reason)
     if models.kind(workload.config) == "mlp":
