@@ -264,27 +264,27 @@ def test_compare_states_tf_1_4s_sums_and_fails_the_rest(candidate, reference,
     """A step-0 penalty off by ``deviation`` between traces recorded on
     ``candidate``'s and ``reference``'s TF: within the bound ok; past it a
     failure, unless exactly one of them is TF 1.4 and it is within the figure
-    ``_compat`` states, where the row reads ``release difference`` with the
+    ``_compat`` states, where the row reads ``stated difference`` with the
     figure and the reason (and passes)."""
     result = measure.measure(_relabelled(candidate, 1.0 + sign * deviation),
                              _relabelled(reference))
     one_is_1_4 = (candidate == "1.4.1") != (reference == "1.4.1")
     if deviation <= tol.PENALTY_STEP0:
-        assert result.state == "ok" and not result.release_differences
+        assert result.state == "ok" and not result.stated_differences
     elif one_is_1_4 and deviation <= SUMS.figure:
-        assert result.state == "release difference" and result.ok
+        assert result.state == "stated difference" and result.ok
         assert not result.failures
-        note, = result.release_differences
+        note, = result.stated_differences
         assert "%g" % SUMS.figure in note and SUMS.reason in note
         assert SUMS.test in note
     else:
-        assert result.state == "FAIL" and not result.release_differences
+        assert result.state == "FAIL" and not result.stated_differences
         assert any("step-0 penalty ratio" in f for f in result.failures)
 
 
 def test_compare_reports_the_stated_difference(tmp_path):
     """``parity compare`` over a TF 1.4 run 1.0069e-6 off TF 1.15's (the
-    SSE sums of sgd_l2) exits 0, its table reads ``release difference``,
+    SSE sums of sgd_l2) exits 0, its table reads ``stated difference``,
     and its summary counts the row and gives the figure and the reason; the
     JSON report counts it too."""
     sums = [float(_workload_penalty(workloads.builtin("sgd_l2"), k))
@@ -296,13 +296,13 @@ def test_compare_reports_the_stated_difference(tmp_path):
     assert cli.main(["compare", str(tmp_path), "--golden", "--json", report],
                     out=out) == 0, out.getvalue()
     text = out.getvalue()
-    assert "1 comparisons, 0 failed, 1 within a stated per-release" in text
+    assert "1 comparisons, 0 failed, 1 within a stated difference" in text
     row = next(line for line in text.splitlines() if line.startswith("tf1.4.1 "))
-    assert row.endswith("release difference")
+    assert row.endswith("stated difference")
     assert "%g" % SUMS.figure in text and SUMS.reason in text
     with open(report) as handle:
         record = json.load(handle)
-    assert (record["ok"], record["failed"], record["release_differences"]) == (
+    assert (record["ok"], record["failed"], record["stated_differences"]) == (
         True, 0, 1)
 
 

@@ -380,6 +380,9 @@ def cmd_compare(args, out):
                          "reference (%s)" % ", ".join(
                              p.reference.path or p.reference.name for p in plans))
     code = _finish(args, results, out, pairs)
+    stated = report.stated_lines(report.stated_differences(pairs), "pairs ")
+    if stated:
+        print("\n" + "\n".join(stated), file=out)
     pair_failures = [p for p in pairs if p.state == "FAIL"]
     if pair_failures:
         print("\n%d pairs of traces disagree:" % len(pair_failures), file=out)

@@ -69,11 +69,11 @@ def table(results, with_env=False):
             lines.append("")
             lines.append(result.message())
     failed, unsupported = counts(results)
-    stated = release_differences(results)
+    stated = stated_differences(results)
     lines.append("")
     lines.append("%d comparisons, %d failed%s" % (
-        len(results), len(failed), ", %d within a stated per-release "
-        "difference of TensorFlow" % len(stated) if stated else ""))
+        len(results), len(failed), ", %d within a stated difference" % len(
+            stated) if stated else ""))
     if unsupported:
         lines.append("%d unsupported here (upstream limits of this TensorFlow/"
                      "Keras, not the port; not failures unless --strict):" %
@@ -82,16 +82,24 @@ def table(results, with_env=False):
             lines.append("  %s %s vs %s: %s" % (
                 result.candidate.workload.get("name"), result.candidate.backend,
                 result.reference.name, upstream_issues(result)))
-    if stated:
-        lines.append("%d within a stated per-release difference (TF's, not "
-                     "compat_reg's: contrib gives the same there; beyond the "
-                     "figure it fails):" % len(stated))
-        for result in stated:
-            lines.extend("  %s vs %s, workload %s: %s" % (
-                result.candidate.name, result.reference.name,
-                result.candidate.workload.get("name"), note)
-                for note in result.release_differences)
+    lines.extend(stated_lines(stated))
     return "\n".join(lines)
+
+
+def stated_lines(stated, what=""):
+    """The lines naming each row (or pair, ``what="pairs "``) of ``stated``
+    with its stated differences' figures and reasons (none if empty)."""
+    if not stated:
+        return []
+    lines = ["%d %swithin a stated difference (TensorFlow's or a Keras "
+             "backend's, not compat_reg's, pinned by the test named; beyond "
+             "the figure it fails):" % (len(stated), what)]
+    for result in stated:
+        lines.extend("  %s vs %s, workload %s: %s" % (
+            result.candidate.name, result.reference.name,
+            result.candidate.workload.get("name"), note)
+            for note in result.stated_differences)
+    return lines
 
 
 def counts(results):
@@ -101,10 +109,10 @@ def counts(results):
             [r for r in results if r.state == "unsupported here"])
 
 
-def release_differences(results):
-    """The rows that read ``release difference``: within the bounds but for
-    a per-release difference of TF that ``_compat`` states."""
-    return [r for r in results if r.state == "release difference"]
+def stated_differences(results):
+    """The rows that read ``stated difference``: within the bounds but for
+    a difference the project states (``measure._stated_difference``)."""
+    return [r for r in results if r.state == "stated difference"]
 
 
 def upstream_issues(result):
@@ -129,7 +137,7 @@ def to_json(results):
             ("ok", r.ok),
             ("state", r.state),
             ("upstream_limit", upstream_issues(r) if r.limit else None),
-            ("release_differences", r.release_differences),
+            ("stated_differences", r.stated_differences),
             ("penalty_ratio", r.penalty_ratio),
             ("effective_penalty_ratio", r.effective_ratio),
             ("curve_max", r.curve_max),
@@ -147,8 +155,8 @@ def to_json(results):
                                     ("ok", not failed),
                                     ("failed", len(failed)),
                                     ("unsupported", len(unsupported)),
-                                    ("release_differences",
-                                     len(release_differences(results))),
+                                    ("stated_differences",
+                                     len(stated_differences(results))),
                                     ("comparisons", out)])
 
 

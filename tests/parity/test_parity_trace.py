@@ -27,7 +27,10 @@ def test_collect_reads_folders_and_skips_only_known_non_traces(runs, tmp_path):
     runs.get("sgd_l2", "tf1-graph", epochs=1).save(str(tmp_path / "t.json"))
     # the golden folder's penalties.json and a --json report are not runs
     shutil.copy(golden_files.path("penalties.json"), str(tmp_path))
-    (tmp_path / "report.json").write_text('{"format": "compat-reg-report/1"}')
+    # (this version's, and /1's from before the stated differences' rename)
+    for version in (trace.REPORT_FORMAT, "compat-reg-report/1"):
+        (tmp_path / ("report%s.json" % version[-1])).write_text(
+            '{"format": "%s"}' % version)
     found = trace.collect([str(tmp_path)])
     assert [t.backend for t in found] == ["tf1-graph"]
     # any other JSON is a broken trace, named, never skipped
