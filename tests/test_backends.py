@@ -269,3 +269,29 @@ def test_schedule_is_tf1s_rate(kind, arguments, backend):
     got = [float(keras.ops.convert_to_numpy(portable(keras.ops.convert_to_tensor(step))))
            for step in range(60)]
     np.testing.assert_array_equal(got, [float(tf1(step)) for step in range(60)])
+
+
+@pytest.mark.parametrize("x64_on", [False, True])
+def test_float64_on_jax_needs_x64(x64_on):
+    """What the guide says of float64 on JAX: without ``jax_enable_x64`` a
+    float64 layer holds float32 and its penalty is float32 arithmetic
+    (numpy's, in float32); with it, float64's."""
+    _on("jax")
+    import jax
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", x64_on)
+    try:
+        layer = keras.layers.Dense(3, dtype="float64", kernel_regularizer=(
+            compat_reg.l2_regularizer(0.1)))
+        model = keras.Sequential([keras.Input((4,), dtype="float64"), layer])
+        layer.kernel.assign(np.full((4, 3), 1.0 / 3.0))
+        got = np.asarray(model.losses[0])
+    finally:
+        jax.config.update("jax_enable_x64", before)
+    dtype = np.float64 if x64_on else np.float32
+    exact = 0.1 * 12 * (1.0 / 3.0) ** 2 / 2  # 0.0666...: 12 weights of 1/3
+    off = abs(float(got) - exact) / exact
+    assert got.dtype == dtype
+    assert off <= 4 * np.finfo(dtype).eps, (got, exact)
+    if not x64_on:  # float32's rounding, not float64's
+        assert off > 1e3 * np.finfo(np.float64).eps, (got, exact)
