@@ -67,11 +67,14 @@ def main(folder):
 
 def _order(env):
     """tf14, ..., tf19, tf110, ..., tf114, tf1 (TF 1.15), tf20, ..., tf29,
-    tf210, ..., tf221, tf221-legacy."""
+    tf210, ..., tf221, tf221-legacy, then the envs not named by their TF
+    (keras3-jax, keras3-torch: TF 2.21) by name."""
     name, _, flavour = env.partition("-")
     digits = name[2:]
+    if not (name.startswith("tf") and digits.isdigit()):
+        return (10, 0, env)
     minor = int(digits[1:]) if len(digits) > 1 else 15
-    return (int(digits[:1] or 0), minor, flavour)
+    return (int(digits[:1]), minor, flavour)
 
 
 if __name__ == "__main__":

@@ -126,3 +126,31 @@ def test_tox_lists_only_real_envs(args, label):
         assert set(listed) < set(envs) and "tf1" in listed
     else:
         assert sorted(listed) == sorted(envs)
+
+
+def test_summary_orders_every_env_of_the_matrix(tmp_path, capsys):
+    """`.ci/summary.py` prints one row per env that ran, for every env of
+    `env_list` (the keras3 envs once crashed its ordering: CI failed after
+    every env had passed), in TF order: TF 1.4 ... 1.15, 2.0 ... 2.21, the
+    legacy flavour after its TF, the envs not named by a TF last."""
+    spec = importlib.util.spec_from_file_location(
+        "ci_summary", str(ROOT / ".ci" / "summary.py"))
+    summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summary)
+    envs = [e for e in _env_list() if e not in NON_TF]
+    for env in reversed(envs):
+        (tmp_path / ("%s.json" % env)).write_text(
+            '{"env": "%s", "python": "3.11", "passed": 1, "seconds": 60}' % env)
+    assert summary.main(str(tmp_path)) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()
+            if line.split() and line.split()[0] in envs]
+
+    def tf_order(env):  # tf1 is TF 1.15; tf221-legacy is TF 2.21's
+        m = re.match(r"tf(\d)(\d*)(-.+)?$", env)
+        if m is None:
+            return (1, 0, 0, env)
+        return (0, int(m.group(1)), int(m.group(2) or 15), m.group(3) or "")
+
+    assert rows == sorted(envs, key=tf_order)
+    assert rows[:3] == ["tf14", "tf15", "tf16"] and rows[-2:] == [
+        "keras3-jax", "keras3-torch"]
