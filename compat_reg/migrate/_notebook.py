@@ -39,8 +39,7 @@ from typing import List, Optional, Tuple
 from compat_reg.migrate._context import Finding
 from compat_reg.migrate._core import Result, migrate_source
 from compat_reg.migrate._files import FileError
-from compat_reg.migrate._source import NOTHING, Source
-from compat_reg.migrate.cli import mentions_regularization
+from compat_reg.migrate._source import NOTHING, Source, mentions_regularization
 
 # An IPython escape where a statement starts (IPython's inputtransformer2:
 # EscapedCommand, assign_from_system/magic, HelpEnd).

@@ -7,6 +7,8 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
+from compat_reg.migrate._source import mentions_regularization
+
 
 DESCRIPTION = """\
 Rewrite TF1 regularization code (tf.contrib.layers / slim / tf_slim
@@ -124,11 +126,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true",
                         help="print a machine-readable report on stdout")
     return parser
-
-
-def mentions_regularization(data: bytes) -> bool:
-    """Whether the text names regularization."""
-    return b"egulariz" in data or b"EGULARIZ" in data
 
 
 # What the idioms without the word hold (cifar10's `tf.add_to_collection(
