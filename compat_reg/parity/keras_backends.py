@@ -263,9 +263,12 @@ def bounds(candidate, reference, optimizers):
 # exact numbers. TF 2.21 on an AVX-512 EPYC, 8 permutations: sgd_none moves
 # 5.6e-7..8.1e-7, momentum_l1_l2 2.4e-7..1.5e-6, adamw 7.1e-7..1.16e-6,
 # adam_l2 1.8e-7..2.87e-6; the backends' pairs measured 6.7e-7..7.9e-7,
-# 2.5e-7..4.5e-7, 7.7e-7..1.26e-6 and 2.3e-7..3.5e-7. There a pair past
-# BACKEND_VS_BACKEND is a stated difference, within what each backend is
-# held to against TF 1.15. test_summation_order_moves_tf_itself measures it.
+# 2.5e-7..4.5e-7, 7.7e-7..1.26e-6 and 2.3e-7..3.5e-7 (TF 2.16's Keras 3.3
+# against JAX: sgd_none 1.12e-6, as far as TF 2.16 is from TF 2.21 on
+# adam_l2, 2.87e-6). There a pair past BACKEND_VS_BACKEND is a stated
+# difference up to twice what each run is held to against TF 1.15: two runs
+# each within B of TF 1.15 are within 2B of each other, and no closer bound
+# holds on TF itself. test_summation_order_moves_tf_itself measures it.
 SUMMATION_ORDER = ("sgd_none", "momentum_l1_l2", "adam_l2", "adamw")
 SUMMATION_ORDER_TEST = ("tests/parity/test_parity_keras_backend.py::"
                         "test_summation_order_moves_tf_itself")
@@ -276,19 +279,21 @@ def summation_order(candidate, reference, quantity, deviation):
     """The stated difference (``figure``, ``reason``, ``test``) that explains
     the total-loss curves of two Keras backends' runs of a ``SUMMATION_ORDER``
     workload, exact optimizers, off by ``deviation`` past
-    ``BACKEND_VS_BACKEND``, or None: the figure is the workload's bound
-    against TF 1.15; beyond it, a failure."""
+    ``BACKEND_VS_BACKEND``, or None: the figure is twice the workload's
+    bound against TF 1.15 (each run within it of TF 1.15); beyond it, a
+    failure."""
     name = candidate.workload.get("name")
     if (quantity != "total-loss curve" or name not in SUMMATION_ORDER
             or not _between_backends(candidate, reference) or "keras" in (
                 candidate.env.get("optimizers"),
                 reference.env.get("optimizers"))):
         return None
-    figure = _against_tf1(candidate.workload)[0]
+    against = _against_tf1(candidate.workload)[0]
+    figure = 2 * against
     if deviation > figure:
         return None
     return Stated(figure, (
         "the backends' matmuls sum float32 in other orders, and TF's own run "
         "of %s moves past %g when only its first matmul's order changes: "
-        "held to each backend's bound against TF 1.15" % (
-            name, tol.BACKEND_VS_BACKEND)), SUMMATION_ORDER_TEST)
+        "two runs each within %g of TF 1.15 are held to twice that" % (
+            name, tol.BACKEND_VS_BACKEND, against)), SUMMATION_ORDER_TEST)

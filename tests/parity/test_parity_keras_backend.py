@@ -231,7 +231,7 @@ def _run(keras_backend, workload, backend, deviation=0.0):
     return t
 
 
-DEVIATIONS = (3e-7, 5e-7, 9e-7, 2e-6, 4e-6)
+DEVIATIONS = (3e-7, 5e-7, 9e-7, 1.5e-6, 2.5e-6, 5e-6, 8e-6)
 
 
 @pytest.mark.parametrize("candidate,reference,workload,deviation", list(
@@ -240,7 +240,8 @@ def test_pairs_past_the_bound_are_stated_not_passed(candidate, reference,
                                                     workload, deviation):
     """Two traces off by ``deviation`` on the total-loss curve: within the
     pair's bound ``ok``; past it, between two backends on a
-    ``SUMMATION_ORDER`` workload and within its bound against TF 1.15, a
+    ``SUMMATION_ORDER`` workload and within twice its bound against TF 1.15
+    (two runs each within B of TF 1.15 are within 2B of each other), a
     ``stated difference`` that names the figure and the test; else a
     failure. Never silently ok past ``BACKEND_VS_BACKEND``."""
     from compat_reg.parity import measure
@@ -249,7 +250,7 @@ def test_pairs_past_the_bound_are_stated_not_passed(candidate, reference,
     result = measure.measure(c, r)
     curve = (keras_backends.bounds(c, r, "exact") or (tol.CURVE_EXACT,))[0]
     adam = workloads.builtin(workload).config["optimizer"] in ("adam", "adamw")
-    against = tol.BACKEND_ADAM_CURVE if adam else tol.BACKEND_CURVE
+    against = 2 * (tol.BACKEND_ADAM_CURVE if adam else tol.BACKEND_CURVE)
     if deviation <= curve:
         assert result.state == "ok", result.message()
         return
