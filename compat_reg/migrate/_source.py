@@ -23,17 +23,17 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 # between a decorator and its def) does not parse, and is joined to the next.
 _TOP = re.compile(r"(?m)^(?=[A-Za-z_@])(?!(?:else|elif|except|finally)\b)")
 CHUNK = 1 << 16
+# ``relevant`` for a text that is only judged (no chunk read with ``ast``)
+
+
+def NOTHING(chunk: str) -> bool:
+    return False
 
 
 def mentions_regularization(data: bytes) -> bool:
     """Whether the text (bytes) names regularization: the cheap scan's word,
     in the command line's walk and a notebook's cells alike."""
     return b"egulariz" in data or b"EGULARIZ" in data
-# ``relevant`` for a text that is only judged (no chunk read with ``ast``)
-
-
-def NOTHING(chunk: str) -> bool:
-    return False
 
 
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
