@@ -7,8 +7,6 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
-from compat_reg.migrate._source import mentions_regularization
-
 
 DESCRIPTION = """\
 Rewrite TF1 regularization code (tf.contrib.layers / slim / tf_slim
@@ -141,13 +139,17 @@ def _byte_facts(data: bytes) -> Dict[str, bool]:
 
 def worth_parsing(data: bytes) -> bool:
     """The cheap scan: only files that may hold a site are parsed."""
+    # here, not at the top: `migrate --help` runs on Python 3.6 (it says
+    # migrate needs 3.9), and _source uses 3.7+ syntax
+    from compat_reg.migrate._source import mentions_regularization
     return mentions_regularization(data) or any(b in data for b in _IDIOM_BYTES)
 
 
 def process(path: str, target: str, write: bool, diff: bool = True) -> Dict[str, Any]:
     """Everything about one file, as it goes into the --json report."""
     from compat_reg.migrate import _diff, _files
-    from compat_reg.migrate._source import NOTHING, Source, detect_encoding
+    from compat_reg.migrate._source import (
+        NOTHING, Source, detect_encoding, mentions_regularization)
     entry: Dict[str, Any] = {"path": path, "status": "unchanged",
                              "findings": [], "sites": []}
     try:
