@@ -322,7 +322,8 @@ def _stated_difference(result, quantity, measured, deviation, bound):
         whose = "TF %s's stated difference (TF %s vs %s)" % (
             ", ".join("%d.%d" % v for v in known.releases), tfs[0], tfs[1])
     else:
-        known = keras_backends.summation_order(c, r, quantity, deviation)
+        known = keras_backends.summation_order(c, r, result.optimizers,
+                                               quantity, deviation)
         if known is None:
             return False
         whose = "the Keras backends' stated difference (%s vs %s)" % (
